@@ -1,0 +1,5 @@
+"""adnet project package: the composition root (settings, urls, celery) and the shared kernel in core/."""
+
+from adnet.celery import app as celery_app
+
+__all__ = ["celery_app"]

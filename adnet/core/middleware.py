@@ -1,0 +1,27 @@
+"""Request guards that must act before any view or parser touches the body."""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from adnet.core.api_errors import json_error_response
+
+
+class BodySizeLimitMiddleware:
+    """Refuse oversized API bodies with 413 from the declared length, before reading them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/v1/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                return json_error_response(400, "bad_request", "Content-Length is not a number.")
+            if length > settings.API_MAX_BODY_BYTES:
+                return json_error_response(
+                    413,
+                    "body_too_large",
+                    f"The request body is larger than {settings.API_MAX_BODY_BYTES} bytes.",
+                )
+        return self.get_response(request)

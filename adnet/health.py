@@ -1,0 +1,49 @@
+"""GET /healthz: is this process alive, and can it reach its database and broker?"""
+
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+
+
+def _check_database() -> dict:
+    started = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001 - any failure is "down", reported as such
+        return {"ok": False, "vendor": connection.vendor, "error": type(exc).__name__}
+    return {"ok": True, "vendor": connection.vendor,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+
+
+def _check_broker() -> dict:
+    url = settings.CELERY_BROKER_URL
+    if url.startswith("filesystem://"):
+        from pathlib import Path
+
+        folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+        return {"ok": folder.is_dir(), "kind": "filesystem"}
+    import redis
+
+    started = time.perf_counter()
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        client.ping()
+    except Exception as exc:  # noqa: BLE001
+        return {"ok": False, "kind": "redis", "error": type(exc).__name__}
+    return {"ok": True, "kind": "redis",
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+
+
+@require_GET
+def healthz(request):
+    database, broker = _check_database(), _check_broker()
+    healthy = database["ok"] and broker["ok"]
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", "database": database, "broker": broker},
+        headers={"Cache-Control": "no-store"},
+    )

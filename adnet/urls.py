@@ -1,0 +1,29 @@
+"""The URL map of the whole service: API under /v1/, docs, admin and health."""
+
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from adnet.core.api_errors import error_body
+from adnet.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("v1/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("v1/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("v1/", include("campaigns.api.urls")),
+    path("admin/", admin.site.urls),
+]
+
+
+def not_found(request, exception=None):
+    return JsonResponse(error_body("not_found", "Not found."), status=404)
+
+
+def server_error(request):
+    return JsonResponse(error_body("internal_error", "Internal error."), status=500)
+
+
+handler404 = not_found
+handler500 = server_error

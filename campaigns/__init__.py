@@ -1,0 +1,1 @@
+"""Advertisers, campaigns, and the placements that matching creates from them."""

@@ -1,0 +1,137 @@
+"""Serializer fields for the wire formats: digit-string amounts, CAIP-2 ids, URLs, globs."""
+
+import re
+from urllib.parse import urlsplit
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from adnet.core import networks
+from adnet.core.money import AmountError, parse_atomic, parse_settled
+from campaigns.matching import patterns
+
+MAX_URL_LENGTH = 2048
+MAX_LIST_ITEMS = 50
+
+
+@extend_schema_field({"type": "string", "pattern": "^(0|[1-9][0-9]*)$", "example": "1500000"})
+class AtomicAmountField(serializers.Field):
+    """An amount in atomic units, written as a string of digits ("1500000" is 1.50 USDC)."""
+
+    def __init__(self, *, minimum: int = 0, **kwargs):
+        self.minimum = minimum
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            return parse_atomic(data, minimum=self.minimum)
+        except AmountError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+    def to_representation(self, value):
+        return str(int(value))
+
+
+@extend_schema_field({"type": "string", "pattern": "^(0|[1-9][0-9]*)$", "example": "10000"})
+class SettledAmountField(serializers.Field):
+    def to_internal_value(self, data):
+        try:
+            return parse_settled(data)
+        except AmountError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+    def to_representation(self, value):
+        return str(int(value))
+
+
+class NetworkField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not networks.is_caip2(value):
+            raise serializers.ValidationError(
+                'Must be a CAIP-2 network id such as "eip155:8453" (Base) or '
+                '"solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp" (Solana).'
+            )
+        return value
+
+
+class HttpsUrlField(serializers.CharField):
+    """An absolute https URL: the recommended resource agents will be sent to pay for."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_URL_LENGTH)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in value):
+            raise serializers.ValidationError("Must be an absolute https:// URL.")
+        return value
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
+
+
+class ResourceUrlField(serializers.CharField):
+    """The URL of a paid resource: absolute, any scheme (http, https, or a transport's own)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_URL_LENGTH)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            parts = urlsplit(value)
+        except ValueError as exc:
+            raise serializers.ValidationError("Must be an absolute URL.") from exc
+        if not _SCHEME.match(parts.scheme or "") or not parts.netloc or any(
+            c.isspace() for c in value
+        ):
+            raise serializers.ValidationError("Must be an absolute URL, e.g. https://api.example.com/x.")
+        return value
+
+
+class StringListField(serializers.ListField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_LIST_ITEMS)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        return list(dict.fromkeys(values))  # keep order, drop repeats
+
+
+class NetworkListField(StringListField):
+    def __init__(self, **kwargs):
+        super().__init__(child=NetworkField(), **kwargs)
+
+
+class TransportListField(StringListField):
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.ChoiceField(choices=networks.TRANSPORTS), **kwargs)
+
+
+class UrlPatternField(serializers.CharField):
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return patterns.validate(value)
+        except patterns.PatternError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+
+class UrlPatternListField(StringListField):
+    def __init__(self, **kwargs):
+        super().__init__(child=UrlPatternField(), **kwargs)
+
+
+class CategoryListField(StringListField):
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.CharField(max_length=64, trim_whitespace=True), **kwargs)

@@ -1,0 +1,185 @@
+"""Input and output serializers of the campaign and match APIs (wire-contract §2 and §7)."""
+
+from rest_framework import serializers
+
+from adnet.core import networks
+from campaigns.api import fields
+from campaigns.models import Campaign
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know, so a misspelt optional field is an error, not ignored."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+# --- Errors ------------------------------------------------------------------------------
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable machine-readable code, e.g. validation_error.")
+    message = serializers.CharField(help_text="What went wrong, for a person.")
+    details = serializers.JSONField(
+        allow_null=True, help_text="For validation errors: the messages of each invalid field."
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+# --- Advertisers -------------------------------------------------------------------------
+
+class AdvertiserInputSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=200)
+    wallet_address = serializers.CharField(max_length=128)
+    network = fields.NetworkField()
+
+    def validate(self, attrs):
+        try:
+            attrs["wallet_address"] = networks.normalize_address(
+                attrs["network"], attrs["wallet_address"]
+            )
+        except networks.AddressError as exc:
+            raise serializers.ValidationError({"wallet_address": [str(exc)]}) from exc
+        return attrs
+
+
+class AdvertiserOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    wallet_address = serializers.CharField()
+    network = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class AdvertiserListSerializer(serializers.Serializer):
+    advertisers = AdvertiserOutputSerializer(many=True)
+    count = serializers.IntegerField()
+
+
+# --- Campaigns ---------------------------------------------------------------------------
+
+class CampaignInputSerializer(StrictSerializer):
+    advertiser_id = serializers.UUIDField()
+    name = serializers.CharField(max_length=200)
+    budget_total = fields.AtomicAmountField(minimum=1, help_text="Atomic units, digits only.")
+    budget_daily = fields.AtomicAmountField(minimum=1, help_text="Atomic units, digits only.")
+    max_bid_amount = fields.AtomicAmountField(
+        minimum=1, help_text="The price: per conversion (cpa), click (cpc) or thousand impressions (cpm)."
+    )
+    schedule_start = serializers.DateTimeField()
+    schedule_end = serializers.DateTimeField(required=False, allow_null=True)
+    rec_resource_url = fields.HttpsUrlField()
+    rec_description = serializers.CharField(max_length=1000)
+    rec_sponsor_name = serializers.CharField(max_length=200)
+    rec_bazaar_id = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    rec_price = fields.AtomicAmountField(required=False, allow_null=True)
+    rec_currency = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    bid_strategy = serializers.ChoiceField(choices=Campaign.BidStrategy.values, required=False)
+    pacing = serializers.ChoiceField(choices=Campaign.Pacing.values, required=False)
+    attribution_window_seconds = serializers.IntegerField(
+        min_value=60, max_value=30 * 24 * 3600, required=False
+    )
+    frequency_cap = serializers.IntegerField(
+        min_value=1, max_value=10_000, required=False, allow_null=True,
+        help_text="Placements per payer per UTC day; null for the network default.",
+    )
+    target_categories = fields.CategoryListField()
+    target_networks = fields.NetworkListField()
+    target_transports = fields.TransportListField()
+    target_url_patterns = fields.UrlPatternListField()
+
+
+class CampaignUpdateSerializer(CampaignInputSerializer):
+    """Every campaign field may change except its advertiser; send only what changes."""
+
+    advertiser_id = None
+
+    def __init__(self, *args, **kwargs):
+        kwargs["partial"] = True
+        super().__init__(*args, **kwargs)
+
+
+class CampaignOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    advertiser_id = serializers.UUIDField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=Campaign.Status.values)
+    bid_strategy = serializers.ChoiceField(choices=Campaign.BidStrategy.values)
+    pacing = serializers.ChoiceField(choices=Campaign.Pacing.values)
+    budget_total = fields.AtomicAmountField()
+    budget_daily = fields.AtomicAmountField()
+    max_bid_amount = fields.AtomicAmountField()
+    attribution_window_seconds = serializers.IntegerField()
+    frequency_cap = serializers.IntegerField(allow_null=True)
+    target_categories = serializers.ListField(child=serializers.CharField())
+    target_networks = serializers.ListField(child=serializers.CharField())
+    target_transports = serializers.ListField(child=serializers.CharField())
+    target_url_patterns = serializers.ListField(child=serializers.CharField())
+    schedule_start = serializers.DateTimeField()
+    schedule_end = serializers.DateTimeField(allow_null=True)
+    rec_resource_url = serializers.CharField()
+    rec_description = serializers.CharField()
+    rec_sponsor_name = serializers.CharField()
+    rec_bazaar_id = serializers.CharField(allow_blank=True)
+    rec_price = fields.AtomicAmountField(allow_null=True)
+    rec_currency = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class CampaignListSerializer(serializers.Serializer):
+    campaigns = CampaignOutputSerializer(many=True)
+    count = serializers.IntegerField()
+
+
+# --- Match (camelCase, as the facilitators send it) ---------------------------------------
+
+class MatchInputSerializer(serializers.Serializer):
+    """Unknown fields are ignored here: facilitators may send more than this network reads."""
+
+    resourceUrl = fields.ResourceUrlField()  # noqa: N815 - wire names are camelCase
+    resourceDescription = serializers.CharField(  # noqa: N815
+        required=False, allow_blank=True, max_length=4000, default=""
+    )
+    network = fields.NetworkField()
+    payerWallet = serializers.CharField(max_length=128)  # noqa: N815
+    settledAmount = fields.SettledAmountField()  # noqa: N815
+    transport = serializers.ChoiceField(choices=("http", "mcp", "a2a"), required=False,
+                                        default="http")
+    txHash = serializers.RegexField(  # noqa: N815
+        r"^(0x)?[0-9A-Za-z]{16,128}$", required=False, allow_blank=True, default="",
+        error_messages={"invalid": "Must be a transaction hash (hex or base58)."},
+    )
+
+    def validate(self, attrs):
+        try:
+            attrs["payerWallet"] = networks.normalize_address(attrs["network"], attrs["payerWallet"])
+        except networks.AddressError as exc:
+            raise serializers.ValidationError({"payerWallet": [str(exc)]}) from exc
+        return attrs
+
+
+class RecommendationSerializer(serializers.Serializer):
+    resourceUrl = serializers.CharField()  # noqa: N815
+    description = serializers.CharField()
+    sponsor = serializers.CharField()
+    bazaarId = serializers.CharField(required=False)  # noqa: N815
+    price = serializers.CharField(required=False, help_text="Atomic units.")
+    currency = serializers.CharField(required=False)
+
+
+class MatchOutputSerializer(serializers.Serializer):
+    """`{"matched": false}` when nothing matched; every other field only on a match."""
+
+    matched = serializers.BooleanField()
+    campaignId = serializers.UUIDField(required=False)  # noqa: N815
+    recommendation = RecommendationSerializer(required=False)
+    impressionBeacon = serializers.URLField(required=False)  # noqa: N815
+    conversionResource = serializers.CharField(required=False)  # noqa: N815
+    impressionToken = serializers.CharField(required=False)  # noqa: N815

@@ -1,0 +1,221 @@
+"""Thin API views: authenticate, validate, call one service or selector, serialize."""
+
+import uuid
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from adnet.core import clock
+from adnet.core.errors import ValidationFailed
+from campaigns import selectors, services
+from campaigns.api.serializers import (
+    AdvertiserInputSerializer,
+    AdvertiserListSerializer,
+    AdvertiserOutputSerializer,
+    CampaignInputSerializer,
+    CampaignListSerializer,
+    CampaignOutputSerializer,
+    CampaignUpdateSerializer,
+    ErrorSerializer,
+    MatchInputSerializer,
+    MatchOutputSerializer,
+)
+from campaigns.errors import CampaignNotFound
+from campaigns.matching import patterns
+from campaigns.matching.engine import Settlement
+from campaigns.models import Campaign
+from facilitators.api.permissions import IsFacilitator, IsOperator, IsOperatorOrAdvertiser
+
+ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 413, 415, 503)}
+MAX_PAGE = 500
+
+
+def _page(request) -> tuple[int, int]:
+    try:
+        limit = int(request.query_params.get("limit", 100))
+        offset = int(request.query_params.get("offset", 0))
+    except ValueError as exc:
+        raise ValidationFailed(details={"limit": ["limit and offset must be whole numbers."]}) from exc
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise ValidationFailed(details={"limit": [f"limit must be 1 to {MAX_PAGE}, offset >= 0."]})
+    return limit, offset
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise CampaignNotFound() from exc
+
+
+PAGE_PARAMS = [
+    OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {MAX_PAGE}, default 100"),
+    OpenApiParameter("offset", OpenApiTypes.INT, description="default 0"),
+]
+
+
+class AdvertiserListCreateApi(APIView):
+    permission_classes = [IsOperatorOrAdvertiser]
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsOperator()]
+        return super().get_permissions()
+
+    @extend_schema(operation_id="advertisers_list", parameters=PAGE_PARAMS,
+                   responses={200: AdvertiserListSerializer, **ERRORS})
+    def get(self, request):
+        limit, offset = _page(request)
+        qs = selectors.advertisers_for(request.user)
+        data = {"advertisers": list(qs[offset:offset + limit]), "count": qs.count()}
+        return Response(AdvertiserListSerializer(data).data)
+
+    @extend_schema(operation_id="advertisers_create", request=AdvertiserInputSerializer,
+                   responses={201: AdvertiserOutputSerializer, **ERRORS})
+    def post(self, request):
+        serializer = AdvertiserInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        advertiser = services.create_advertiser(**serializer.validated_data)
+        return Response(AdvertiserOutputSerializer(advertiser).data, status=status.HTTP_201_CREATED)
+
+
+class CampaignListCreateApi(APIView):
+    permission_classes = [IsOperatorOrAdvertiser]
+
+    @extend_schema(
+        operation_id="campaigns_list",
+        parameters=[
+            *PAGE_PARAMS,
+            OpenApiParameter("status", OpenApiTypes.STR, enum=Campaign.Status.values),
+            OpenApiParameter("advertiser_id", OpenApiTypes.UUID),
+        ],
+        responses={200: CampaignListSerializer, **ERRORS},
+    )
+    def get(self, request):
+        limit, offset = _page(request)
+        status_filter = request.query_params.get("status")
+        if status_filter and status_filter not in Campaign.Status.values:
+            raise ValidationFailed(details={"status": [f"Must be one of {Campaign.Status.values}."]})
+        advertiser_id = request.query_params.get("advertiser_id")
+        try:
+            advertiser_uuid = uuid.UUID(advertiser_id) if advertiser_id else None
+        except ValueError as exc:
+            raise ValidationFailed(details={"advertiser_id": ["Must be a UUID."]}) from exc
+        qs = selectors.campaigns_for(request.user, status=status_filter, advertiser_id=advertiser_uuid)
+        data = {"campaigns": list(qs[offset:offset + limit]), "count": qs.count()}
+        return Response(CampaignListSerializer(data).data)
+
+    @extend_schema(operation_id="campaigns_create", request=CampaignInputSerializer,
+                   responses={201: CampaignOutputSerializer, **ERRORS})
+    def post(self, request):
+        serializer = CampaignInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        advertiser_id = values.pop("advertiser_id")
+        if request.user.is_advertiser and advertiser_id != request.user.advertiser_id:
+            # Another advertiser's id reads as unknown, never as "forbidden".
+            raise ValidationFailed(details={"advertiser_id": ["No such advertiser."]})
+        campaign = services.create_campaign(advertiser_id=advertiser_id, values=values)
+        return Response(CampaignOutputSerializer(campaign).data, status=status.HTTP_201_CREATED)
+
+
+class CampaignDetailApi(APIView):
+    permission_classes = [IsOperatorOrAdvertiser]
+
+    @extend_schema(operation_id="campaigns_retrieve",
+                   responses={200: CampaignOutputSerializer, **ERRORS})
+    def get(self, request, campaign_id):
+        campaign = selectors.campaign_for(request.user, _uuid(campaign_id))
+        return Response(CampaignOutputSerializer(campaign).data)
+
+    @extend_schema(operation_id="campaigns_update", request=CampaignUpdateSerializer,
+                   responses={200: CampaignOutputSerializer, **ERRORS})
+    def patch(self, request, campaign_id):
+        campaign = selectors.campaign_for(request.user, _uuid(campaign_id))
+        serializer = CampaignUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        campaign = services.update_campaign(campaign=campaign, changes=dict(serializer.validated_data))
+        return Response(CampaignOutputSerializer(campaign).data)
+
+
+class CampaignActivateApi(APIView):
+    permission_classes = [IsOperatorOrAdvertiser]
+
+    @extend_schema(operation_id="campaigns_activate", request=None,
+                   responses={200: CampaignOutputSerializer, **ERRORS})
+    def post(self, request, campaign_id):
+        campaign = selectors.campaign_for(request.user, _uuid(campaign_id))
+        campaign = services.activate_campaign(campaign=campaign)
+        return Response(CampaignOutputSerializer(campaign).data)
+
+
+class CampaignPauseApi(APIView):
+    permission_classes = [IsOperatorOrAdvertiser]
+
+    @extend_schema(operation_id="campaigns_pause", request=None,
+                   responses={200: CampaignOutputSerializer, **ERRORS})
+    def post(self, request, campaign_id):
+        campaign = selectors.campaign_for(request.user, _uuid(campaign_id))
+        campaign = services.pause_campaign(campaign=campaign)
+        return Response(CampaignOutputSerializer(campaign).data)
+
+
+def _beacon_url(request, token: str) -> str:
+    path = f"/v1/track/impression/{token}"
+    if settings.PUBLIC_BASE_URL:
+        return settings.PUBLIC_BASE_URL + path
+    return request.build_absolute_uri(path)
+
+
+class MatchApi(APIView):
+    """Called by a facilitator after every settlement: is there a recommendation for this payer?"""
+
+    permission_classes = [IsFacilitator]
+
+    @extend_schema(operation_id="match", request=MatchInputSerializer,
+                   responses={200: MatchOutputSerializer, **ERRORS})
+    def post(self, request):
+        serializer = MatchInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        settlement = Settlement(
+            resource_url=data["resourceUrl"],
+            resource_key=patterns.resource_key(data["resourceUrl"]),
+            description=data["resourceDescription"],
+            network=data["network"],
+            payer=data["payerWallet"],
+            transport=data["transport"],
+        )
+        outcome = services.match_settlement(
+            facilitator_id=request.user.facilitator_id,
+            settlement=settlement,
+            settled_amount=data["settledAmount"],
+            tx_hash=data["txHash"],
+            now=clock.now(),
+        )
+        if outcome.placement is None:
+            return Response({"matched": False})
+        campaign = outcome.campaign
+        recommendation = {
+            "resourceUrl": campaign.rec_resource_url,
+            "description": campaign.rec_description,
+            "sponsor": campaign.rec_sponsor_name,
+        }
+        if campaign.rec_bazaar_id:
+            recommendation["bazaarId"] = campaign.rec_bazaar_id
+        if campaign.rec_price is not None:
+            recommendation["price"] = str(campaign.rec_price)
+        if campaign.rec_currency:
+            recommendation["currency"] = campaign.rec_currency
+        return Response({
+            "matched": True,
+            "campaignId": str(campaign.id),
+            "recommendation": recommendation,
+            "impressionBeacon": _beacon_url(request, outcome.token),
+            "conversionResource": outcome.placement.conversion_resource,
+            "impressionToken": outcome.token,
+        })

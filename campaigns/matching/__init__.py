@@ -1,0 +1,1 @@
+"""The matching engine: pure Python over plain campaign snapshots, no ORM and no request."""

@@ -1,0 +1,205 @@
+"""Advertisers, campaigns with their budget counters, placements and observed settlements."""
+
+import uuid
+
+from django.db import models
+from django.db.models import F, Q
+
+from adnet.core.money import MILLIS_PER_ATOMIC
+
+
+class Advertiser(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    # Normalised (EVM lower-cased) so it compares equal to normalised payers.
+    wallet_address = models.CharField(max_length=128)
+    network = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        COMPLETED = "completed", "Completed"
+        EXHAUSTED = "exhausted", "Exhausted"
+
+    class BidStrategy(models.TextChoices):
+        CPM = "cpm", "Per thousand impressions"
+        CPC = "cpc", "Per click"
+        CPA = "cpa", "Per conversion"
+        HYBRID = "hybrid", "CPM on http, CPA on mcp/a2a"
+
+    class Pacing(models.TextChoices):
+        EVEN = "even", "Even over the UTC day"
+        ASAP = "asap", "As fast as possible"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    advertiser = models.ForeignKey(Advertiser, on_delete=models.PROTECT, related_name="campaigns")
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    bid_strategy = models.CharField(
+        max_length=8, choices=BidStrategy.choices, default=BidStrategy.CPA
+    )
+    pacing = models.CharField(max_length=8, choices=Pacing.choices, default=Pacing.EVEN)
+
+    # Atomic units of the asset, as the advertiser gave them.
+    budget_total = models.BigIntegerField()
+    budget_daily = models.BigIntegerField()
+    max_bid_amount = models.BigIntegerField()
+
+    attribution_window_seconds = models.PositiveIntegerField(default=1800)
+    frequency_cap = models.PositiveIntegerField(null=True, blank=True)
+
+    target_categories = models.JSONField(default=list, blank=True)
+    target_networks = models.JSONField(default=list, blank=True)
+    target_transports = models.JSONField(default=list, blank=True)
+    target_url_patterns = models.JSONField(default=list, blank=True)
+
+    schedule_start = models.DateTimeField()
+    schedule_end = models.DateTimeField(null=True, blank=True)
+
+    rec_resource_url = models.URLField(max_length=2048)
+    rec_description = models.CharField(max_length=1000)
+    rec_sponsor_name = models.CharField(max_length=200)
+    rec_bazaar_id = models.CharField(max_length=200, blank=True, default="")
+    rec_price = models.BigIntegerField(null=True, blank=True)
+    rec_currency = models.CharField(max_length=32, blank=True, default="")
+
+    # Budget counters in millis (1/1000 atomic unit). spent = charges, held = open holds.
+    # day_* count what was held or charged for placements matched on the UTC day `day`;
+    # they restart at zero with the first match of a new day.
+    spent_millis = models.BigIntegerField(default=0)
+    held_millis = models.BigIntegerField(default=0)
+    day = models.DateField(null=True, blank=True)
+    day_spent_millis = models.BigIntegerField(default=0)
+    day_held_millis = models.BigIntegerField(default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "schedule_start"])]
+        constraints = [
+            models.CheckConstraint(name="campaign_amounts_positive", condition=Q(
+                budget_total__gt=0, budget_daily__gt=0, max_bid_amount__gt=0)),
+            models.CheckConstraint(name="campaign_daily_within_total",
+                                   condition=Q(budget_daily__lte=F("budget_total"))),
+            models.CheckConstraint(name="campaign_counters_non_negative", condition=Q(
+                spent_millis__gte=0, held_millis__gte=0,
+                day_spent_millis__gte=0, day_held_millis__gte=0)),
+            # The budget invariant, held by the database itself as a last line of defence:
+            # no statement can commit charges plus holds above the budget.
+            models.CheckConstraint(
+                name="campaign_committed_within_total",
+                condition=Q(spent_millis__lte=F("budget_total") * MILLIS_PER_ATOMIC - F("held_millis")),
+            ),
+            models.CheckConstraint(
+                name="campaign_day_committed_within_daily",
+                condition=Q(day_spent_millis__lte=F("budget_daily") * MILLIS_PER_ATOMIC
+                            - F("day_held_millis")),
+            ),
+            models.CheckConstraint(
+                name="campaign_schedule_ordered",
+                condition=Q(schedule_end__isnull=True) | Q(schedule_end__gt=F("schedule_start")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MatchRequest(models.Model):
+    """One call to /v1/match: the network's own observation of a settlement, matched or not."""
+
+    id = models.BigAutoField(primary_key=True)
+    facilitator = models.ForeignKey(
+        "facilitators.Facilitator", on_delete=models.PROTECT, related_name="match_requests"
+    )
+    received_at = models.DateTimeField(db_index=True)
+    resource_url = models.CharField(max_length=2048)
+    resource_description = models.CharField(max_length=1000, blank=True, default="")
+    network = models.CharField(max_length=64)
+    payer = models.CharField(max_length=128)
+    # Other people's payments in any asset: up to 78 digits, so NUMERIC with no fraction.
+    settled_amount = models.DecimalField(max_digits=78, decimal_places=0)
+    transport = models.CharField(max_length=8)
+    tx_hash = models.CharField(max_length=128, blank=True, default="")
+    matched = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["payer", "network", "received_at"])]
+
+
+class Placement(models.Model):
+    """A match answered with a recommendation, holding the most it may bill until it resolves."""
+
+    class State(models.TextChoices):
+        MATCHED = "matched", "Matched"
+        DELIVERED = "delivered", "Delivered"
+        IMPRESSION = "impression", "Impression verified"
+        CONVERTED = "converted", "Converted"
+        EXPIRED = "expired", "Expired"
+
+    class BillingEvent(models.TextChoices):
+        IMPRESSION = "impression", "Verified impression"
+        CLICK = "click", "Click"
+        CONVERSION = "conversion", "Attributed conversion"
+
+    OPEN_STATES = (State.MATCHED, State.DELIVERED, State.IMPRESSION)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="placements")
+    facilitator = models.ForeignKey(
+        "facilitators.Facilitator", on_delete=models.PROTECT, related_name="placements"
+    )
+    match_request = models.OneToOneField(
+        MatchRequest, on_delete=models.PROTECT, related_name="placement"
+    )
+    payer = models.CharField(max_length=128)
+    network = models.CharField(max_length=64)
+    transport = models.CharField(max_length=8)
+    resource_url = models.CharField(max_length=2048)
+    conversion_resource = models.CharField(max_length=2048)
+    bid_strategy = models.CharField(max_length=8)
+    billing_event = models.CharField(max_length=16, choices=BillingEvent.choices)
+    # What the placement bills if its billing event arrives, and what it holds until then.
+    price_millis = models.BigIntegerField()
+    hold_millis = models.BigIntegerField()
+    hold_day = models.DateField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.MATCHED)
+    matched_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["payer", "network", "matched_at"]),
+            models.Index(fields=["state", "expires_at"]),
+            models.Index(fields=["campaign", "matched_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(name="placement_hold_within_price",
+                                   condition=Q(hold_millis__gte=0, hold_millis__lte=F("price_millis"))),
+        ]
+
+
+class PayerDailyCount(models.Model):
+    """Placements of a campaign to one payer on one UTC day: the frequency-cap counter."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    payer = models.CharField(max_length=128)
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "payer", "day"], name="payer_daily_unique"),
+        ]

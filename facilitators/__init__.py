@@ -1,0 +1,1 @@
+"""Facilitators and API credentials: who may call the network, and as what."""

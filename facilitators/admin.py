@@ -1,0 +1,27 @@
+"""Operator views of facilitators and API keys in the Django admin."""
+
+from django.contrib import admin
+
+from facilitators.models import ApiKey, Facilitator
+
+
+@admin.register(Facilitator)
+class FacilitatorAdmin(admin.ModelAdmin):
+    list_display = ("name", "id", "status", "created_at")
+    list_filter = ("status",)
+    search_fields = ("name", "id")
+    readonly_fields = ("id", "created_at")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "kind", "name", "facilitator", "advertiser_id", "created_at",
+                    "last_used_at", "revoked_at")
+    list_filter = ("kind",)
+    search_fields = ("key_id", "name")
+    readonly_fields = ("kind", "key_id", "secret_hash", "facilitator", "advertiser_id",
+                       "created_at", "last_used_at")
+
+    def has_add_permission(self, request) -> bool:
+        # Keys are issued by the management commands, which show the key once.
+        return False

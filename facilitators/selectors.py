@@ -1,0 +1,73 @@
+"""Reads for facilitators and API keys, above all: who is calling with this key?"""
+
+import hmac
+import uuid
+from dataclasses import dataclass
+
+from facilitators import keys
+from facilitators.models import ApiKey, Facilitator
+
+_DUMMY_DIGEST = keys.digest("adnet-no-such-key")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of an API request."""
+
+    key_pk: int
+    kind: str
+    name: str
+    facilitator_id: uuid.UUID | None = None
+    advertiser_id: uuid.UUID | None = None
+
+    is_authenticated = True
+
+    @property
+    def is_operator(self) -> bool:
+        return self.kind == ApiKey.Kind.OPERATOR
+
+    @property
+    def is_facilitator(self) -> bool:
+        return self.kind == ApiKey.Kind.FACILITATOR
+
+    @property
+    def is_advertiser(self) -> bool:
+        return self.kind == ApiKey.Kind.ADVERTISER
+
+
+def principal_for_key(raw: str) -> Principal | None:
+    """The caller a presented key names, or None for any key that must not work.
+
+    Unknown, malformed, revoked and suspended-facilitator keys all give None, and the hash
+    comparison runs in constant time, so the answer does not reveal which case it was.
+    """
+    parsed = keys.parse(raw)
+    presented = keys.digest(raw or "")
+    if parsed is None:
+        hmac.compare_digest(presented, _DUMMY_DIGEST)
+        return None
+    row = (
+        ApiKey.objects.select_related("facilitator")
+        .filter(key_id=parsed.key_id, kind=parsed.kind)
+        .first()
+    )
+    if row is None:
+        hmac.compare_digest(presented, _DUMMY_DIGEST)
+        return None
+    if not hmac.compare_digest(presented, row.secret_hash):
+        return None
+    if row.revoked_at is not None:
+        return None
+    if row.facilitator is not None and row.facilitator.status != Facilitator.Status.ACTIVE:
+        return None
+    return Principal(
+        key_pk=row.pk,
+        kind=row.kind,
+        name=row.name,
+        facilitator_id=row.facilitator_id,
+        advertiser_id=row.advertiser_id,
+    )
+
+
+def facilitator_exists(facilitator_id: uuid.UUID) -> bool:
+    return Facilitator.objects.filter(pk=facilitator_id).exists()
