@@ -1,4 +1,4 @@
-"""adnet project package: the composition root (settings, urls, celery) and the shared kernel in core/."""
+"""adnet: the composition root (settings, urls, celery) plus the shared kernel in core/."""
 
 from adnet.celery import app as celery_app
 

@@ -30,7 +30,9 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("DEBUG", False)
 # A fixed development key keeps `make run` a one-command start; production sets SECRET_KEY.
-SECRET_KEY = os.environ.get("SECRET_KEY") or "adnet-insecure-development-key-change-me-in-production"
+SECRET_KEY = (
+    os.environ.get("SECRET_KEY") or "adnet-insecure-development-key-change-me-in-production"
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 PORT = env_int("PORT", 8000)
 # Beacon and click URLs go to agents on other machines, so they must be absolute; when
@@ -88,7 +90,9 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # A sick database must turn into a fast 503, never a hung request.
         DATABASES["default"].setdefault("OPTIONS", {})
-        DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 2))
+        DATABASES["default"]["OPTIONS"].setdefault(
+            "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 2)
+        )
         DATABASES["default"]["OPTIONS"].setdefault(
             "options", f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 5000)}"
         )
@@ -161,6 +165,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it even before collectstatic
 WHITENOISE_USE_FINDERS = True
 # Above this the request never reaches a parser (see adnet.core.middleware).
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 16 * 1024)

@@ -89,23 +89,36 @@ class Campaign(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "schedule_start"])]
         constraints = [
-            models.CheckConstraint(name="campaign_amounts_positive", condition=Q(
-                budget_total__gt=0, budget_daily__gt=0, max_bid_amount__gt=0)),
-            models.CheckConstraint(name="campaign_daily_within_total",
-                                   condition=Q(budget_daily__lte=F("budget_total"))),
-            models.CheckConstraint(name="campaign_counters_non_negative", condition=Q(
-                spent_millis__gte=0, held_millis__gte=0,
-                day_spent_millis__gte=0, day_held_millis__gte=0)),
+            models.CheckConstraint(
+                name="campaign_amounts_positive",
+                condition=Q(budget_total__gt=0, budget_daily__gt=0, max_bid_amount__gt=0),
+            ),
+            models.CheckConstraint(
+                name="campaign_daily_within_total", condition=Q(budget_daily__lte=F("budget_total"))
+            ),
+            models.CheckConstraint(
+                name="campaign_counters_non_negative",
+                condition=Q(
+                    spent_millis__gte=0,
+                    held_millis__gte=0,
+                    day_spent_millis__gte=0,
+                    day_held_millis__gte=0,
+                ),
+            ),
             # The budget invariant, held by the database itself as a last line of defence:
             # no statement can commit charges plus holds above the budget.
             models.CheckConstraint(
                 name="campaign_committed_within_total",
-                condition=Q(spent_millis__lte=F("budget_total") * MILLIS_PER_ATOMIC - F("held_millis")),
+                condition=Q(
+                    spent_millis__lte=F("budget_total") * MILLIS_PER_ATOMIC - F("held_millis")
+                ),
             ),
             models.CheckConstraint(
                 name="campaign_day_committed_within_daily",
-                condition=Q(day_spent_millis__lte=F("budget_daily") * MILLIS_PER_ATOMIC
-                            - F("day_held_millis")),
+                condition=Q(
+                    day_spent_millis__lte=F("budget_daily") * MILLIS_PER_ATOMIC
+                    - F("day_held_millis")
+                ),
             ),
             models.CheckConstraint(
                 name="campaign_schedule_ordered",
@@ -137,6 +150,9 @@ class MatchRequest(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["payer", "network", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"match {self.pk} {self.payer} {self.resource_url}"
 
 
 class Placement(models.Model):
@@ -186,9 +202,14 @@ class Placement(models.Model):
             models.Index(fields=["campaign", "matched_at"]),
         ]
         constraints = [
-            models.CheckConstraint(name="placement_hold_within_price",
-                                   condition=Q(hold_millis__gte=0, hold_millis__lte=F("price_millis"))),
+            models.CheckConstraint(
+                name="placement_hold_within_price",
+                condition=Q(hold_millis__gte=0, hold_millis__lte=F("price_millis")),
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"placement {self.pk} ({self.state})"
 
 
 class PayerDailyCount(models.Model):
@@ -203,3 +224,6 @@ class PayerDailyCount(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "payer", "day"], name="payer_daily_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.payer} x{self.count} on {self.day}"

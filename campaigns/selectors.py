@@ -32,8 +32,9 @@ def advertiser_for(principal: Principal, advertiser_id: uuid.UUID) -> Advertiser
     return advertiser
 
 
-def campaigns_for(principal: Principal, *, status: str | None = None,
-                  advertiser_id: uuid.UUID | None = None) -> QuerySet[Campaign]:
+def campaigns_for(
+    principal: Principal, *, status: str | None = None, advertiser_id: uuid.UUID | None = None
+) -> QuerySet[Campaign]:
     scope = _scope(principal)
     qs = Campaign.objects.select_related("advertiser").order_by("-created_at", "id")
     if scope is not None:

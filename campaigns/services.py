@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import BigIntegerField, Case, F, Q, Value, When
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThanOrEqual
 
 from adnet.core import clock
@@ -38,10 +38,11 @@ logger = logging.getLogger(__name__)
 # Bounded so a settlement with many eligible but full campaigns still answers quickly.
 MAX_PLACEMENT_ATTEMPTS = 8
 
-_rng = random.Random()  # noqa: S311 - tie-breaking, not security
+_rng = random.Random()
 
 
 # --- Advertisers -------------------------------------------------------------------------
+
 
 def create_advertiser(*, name: str, wallet_address: str, network: str) -> Advertiser:
     return Advertiser.objects.create(name=name, wallet_address=wallet_address, network=network)
@@ -55,8 +56,14 @@ def issue_advertiser_key(*, advertiser_id: uuid.UUID, name: str = "") -> IssuedK
 
 # --- Campaigns ---------------------------------------------------------------------------
 
-_CHECKED_FIELDS = ("budget_total", "budget_daily", "max_bid_amount", "bid_strategy",
-                   "schedule_start", "schedule_end")
+_CHECKED_FIELDS = (
+    "budget_total",
+    "budget_daily",
+    "max_bid_amount",
+    "bid_strategy",
+    "schedule_start",
+    "schedule_end",
+)
 
 
 def _check_values(values: dict[str, Any]) -> None:
@@ -111,7 +118,9 @@ def update_campaign(*, campaign: Campaign, changes: dict[str, Any]) -> Campaign:
     except IntegrityError as exc:
         if "committed_within" in str(exc):
             raise BudgetBelowCommitted() from exc
-        raise ValidationFailed(details={"budget_daily": ["Must not be more than budget_total."]}) from exc
+        raise ValidationFailed(
+            details={"budget_daily": ["Must not be more than budget_total."]}
+        ) from exc
     campaign.refresh_from_db()
     return campaign
 
@@ -152,6 +161,7 @@ def complete_ended_campaigns(*, now: dt.datetime | None = None) -> int:
 
 
 # --- Matching: placing a campaign on a settlement ------------------------------------------
+
 
 @dataclass(frozen=True)
 class MatchOutcome:
@@ -197,7 +207,9 @@ def _take_hold(campaign_id: uuid.UUID, hold: int, day: dt.date, now: dt.datetime
         )
         .update(
             held_millis=F("held_millis") + hold,
-            day_held_millis=Case(When(today, then=F("day_held_millis") + hold), default=Value(hold)),
+            day_held_millis=Case(
+                When(today, then=F("day_held_millis") + hold), default=Value(hold)
+            ),
             day_spent_millis=Case(When(today, then=F("day_spent_millis")), default=Value(0)),
             day=day,
         )
@@ -219,8 +231,13 @@ def _lifetime(campaign: Campaign, billing_event: str) -> dt.timedelta:
     return dt.timedelta(seconds=seconds)
 
 
-def _try_place(offer: engine.Offer, campaign: Campaign, request: MatchRequest,
-               settlement: engine.Settlement, now: dt.datetime) -> Placement | None:
+def _try_place(
+    offer: engine.Offer,
+    campaign: Campaign,
+    request: MatchRequest,
+    settlement: engine.Settlement,
+    now: dt.datetime,
+) -> Placement | None:
     day = clock.utc_day(now)
     hold = engine.hold_millis(campaign.bid_strategy, campaign.max_bid_amount)
     savepoint = transaction.savepoint()
@@ -292,19 +309,22 @@ def match_settlement(
                 MatchRequest.objects.filter(pk=request.pk).update(matched=True)
                 request.matched = True
                 token = tokens.encode(placement.id, placement.expires_at)
-                return MatchOutcome(request=request, placement=placement, campaign=campaign,
-                                    token=token)
+                return MatchOutcome(
+                    request=request, placement=placement, campaign=campaign, token=token
+                )
     return MatchOutcome(request=request)
 
 
 # --- Releasing holds that can no longer bill ---------------------------------------------------
 
+
 def release_hold(*, placement_id: uuid.UUID, to_state: str = Placement.State.EXPIRED) -> bool:
     """Give a placement's hold back to its campaign, once. Compare-and-set on the hold."""
     with transaction.atomic():
         row = (
-            Placement.objects.filter(pk=placement_id, state__in=Placement.OPEN_STATES,
-                                     hold_millis__gt=0)
+            Placement.objects.filter(
+                pk=placement_id, state__in=Placement.OPEN_STATES, hold_millis__gt=0
+            )
             .values("campaign_id", "hold_millis", "hold_day")
             .first()
         )
@@ -322,6 +342,7 @@ def release_hold(*, placement_id: uuid.UUID, to_state: str = Placement.State.EXP
             day_held_millis=Case(
                 When(day=row["hold_day"], then=F("day_held_millis") - hold),
                 default=F("day_held_millis"),
+                output_field=BigIntegerField(),
             ),
         )
         return True

@@ -15,12 +15,27 @@ class FacilitatorAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "kind", "name", "facilitator", "advertiser_id", "created_at",
-                    "last_used_at", "revoked_at")
+    list_display = (
+        "prefix",
+        "kind",
+        "name",
+        "facilitator",
+        "advertiser_id",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
     list_filter = ("kind",)
     search_fields = ("key_id", "name")
-    readonly_fields = ("kind", "key_id", "secret_hash", "facilitator", "advertiser_id",
-                       "created_at", "last_used_at")
+    readonly_fields = (
+        "kind",
+        "key_id",
+        "secret_hash",
+        "facilitator",
+        "advertiser_id",
+        "created_at",
+        "last_used_at",
+    )
 
     def has_add_permission(self, request) -> bool:
         # Keys are issued by the management commands, which show the key once.

@@ -32,8 +32,13 @@ def register_facilitator(*, name: str) -> Facilitator:
         raise FacilitatorNameTaken() from exc
 
 
-def _issue(*, kind: str, name: str, facilitator: Facilitator | None = None,
-           advertiser_id: uuid.UUID | None = None) -> IssuedKey:
+def _issue(
+    *,
+    kind: str,
+    name: str,
+    facilitator: Facilitator | None = None,
+    advertiser_id: uuid.UUID | None = None,
+) -> IssuedKey:
     raw, key_id = keys.generate(kind)
     record = ApiKey.objects.create(
         kind=kind,
@@ -50,8 +55,9 @@ def issue_facilitator_key(*, facilitator_id: uuid.UUID, name: str = "") -> Issue
     facilitator = Facilitator.objects.filter(pk=facilitator_id).first()
     if facilitator is None:
         raise FacilitatorNotFound()
-    return _issue(kind=ApiKey.Kind.FACILITATOR, name=name or facilitator.name,
-                  facilitator=facilitator)
+    return _issue(
+        kind=ApiKey.Kind.FACILITATOR, name=name or facilitator.name, facilitator=facilitator
+    )
 
 
 def issue_operator_key(*, name: str) -> IssuedKey:

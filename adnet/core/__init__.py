@@ -1,1 +1,1 @@
-"""Shared kernel: errors, money, time, networks and signing, imported by every app and importing none."""
+"""Shared kernel: errors, money, time, networks, signing. Apps import it; it imports no app."""

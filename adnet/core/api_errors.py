@@ -1,4 +1,4 @@
-"""Turns every failure of an API request into the one error body: {"error": {code, message, details}}."""
+"""Turns every failed API request into the one error body {"error": {code, message, details}}."""
 
 import logging
 from typing import Any

@@ -43,7 +43,8 @@ def parse_settled(value: object) -> int:
         raise AmountError('Must be a string of decimal digits in atomic units, e.g. "10000".')
     if not _DIGITS.match(value) or len(value) > MAX_SETTLED_DIGITS:
         raise AmountError(
-            f"Must be a whole number of atomic units, digits only, at most {MAX_SETTLED_DIGITS} digits."
+            "Must be a whole number of atomic units, digits only, "
+            f"at most {MAX_SETTLED_DIGITS} digits."
         )
     return int(value)
 

@@ -90,10 +90,14 @@ class ResourceUrlField(serializers.CharField):
             parts = urlsplit(value)
         except ValueError as exc:
             raise serializers.ValidationError("Must be an absolute URL.") from exc
-        if not _SCHEME.match(parts.scheme or "") or not parts.netloc or any(
-            c.isspace() for c in value
+        if (
+            not _SCHEME.match(parts.scheme or "")
+            or not parts.netloc
+            or any(c.isspace() for c in value)
         ):
-            raise serializers.ValidationError("Must be an absolute URL, e.g. https://api.example.com/x.")
+            raise serializers.ValidationError(
+                "Must be an absolute URL, e.g. https://api.example.com/x."
+            )
         return value
 
 

@@ -20,6 +20,7 @@ class StrictSerializer(serializers.Serializer):
 
 # --- Errors ------------------------------------------------------------------------------
 
+
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable code, e.g. validation_error.")
     message = serializers.CharField(help_text="What went wrong, for a person.")
@@ -33,6 +34,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 # --- Advertisers -------------------------------------------------------------------------
+
 
 class AdvertiserInputSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
@@ -64,13 +66,15 @@ class AdvertiserListSerializer(serializers.Serializer):
 
 # --- Campaigns ---------------------------------------------------------------------------
 
+
 class CampaignInputSerializer(StrictSerializer):
     advertiser_id = serializers.UUIDField()
     name = serializers.CharField(max_length=200)
     budget_total = fields.AtomicAmountField(minimum=1, help_text="Atomic units, digits only.")
     budget_daily = fields.AtomicAmountField(minimum=1, help_text="Atomic units, digits only.")
     max_bid_amount = fields.AtomicAmountField(
-        minimum=1, help_text="The price: per conversion (cpa), click (cpc) or thousand impressions (cpm)."
+        minimum=1,
+        help_text="The price: per conversion (cpa), click (cpc) or thousand impressions (cpm).",
     )
     schedule_start = serializers.DateTimeField()
     schedule_end = serializers.DateTimeField(required=False, allow_null=True)
@@ -86,7 +90,10 @@ class CampaignInputSerializer(StrictSerializer):
         min_value=60, max_value=30 * 24 * 3600, required=False
     )
     frequency_cap = serializers.IntegerField(
-        min_value=1, max_value=10_000, required=False, allow_null=True,
+        min_value=1,
+        max_value=10_000,
+        required=False,
+        allow_null=True,
         help_text="Placements per payer per UTC day; null for the network default.",
     )
     target_categories = fields.CategoryListField()
@@ -140,36 +147,43 @@ class CampaignListSerializer(serializers.Serializer):
 
 # --- Match (camelCase, as the facilitators send it) ---------------------------------------
 
+
 class MatchInputSerializer(serializers.Serializer):
     """Unknown fields are ignored here: facilitators may send more than this network reads."""
 
-    resourceUrl = fields.ResourceUrlField()  # noqa: N815 - wire names are camelCase
-    resourceDescription = serializers.CharField(  # noqa: N815
+    resourceUrl = fields.ResourceUrlField()
+    resourceDescription = serializers.CharField(
         required=False, allow_blank=True, max_length=4000, default=""
     )
     network = fields.NetworkField()
-    payerWallet = serializers.CharField(max_length=128)  # noqa: N815
-    settledAmount = fields.SettledAmountField()  # noqa: N815
-    transport = serializers.ChoiceField(choices=("http", "mcp", "a2a"), required=False,
-                                        default="http")
-    txHash = serializers.RegexField(  # noqa: N815
-        r"^(0x)?[0-9A-Za-z]{16,128}$", required=False, allow_blank=True, default="",
+    payerWallet = serializers.CharField(max_length=128)
+    settledAmount = fields.SettledAmountField()
+    transport = serializers.ChoiceField(
+        choices=("http", "mcp", "a2a"), required=False, default="http"
+    )
+    txHash = serializers.RegexField(
+        r"^(0x)?[0-9A-Za-z]{16,128}$",
+        required=False,
+        allow_blank=True,
+        default="",
         error_messages={"invalid": "Must be a transaction hash (hex or base58)."},
     )
 
     def validate(self, attrs):
         try:
-            attrs["payerWallet"] = networks.normalize_address(attrs["network"], attrs["payerWallet"])
+            attrs["payerWallet"] = networks.normalize_address(
+                attrs["network"], attrs["payerWallet"]
+            )
         except networks.AddressError as exc:
             raise serializers.ValidationError({"payerWallet": [str(exc)]}) from exc
         return attrs
 
 
 class RecommendationSerializer(serializers.Serializer):
-    resourceUrl = serializers.CharField()  # noqa: N815
+    resourceUrl = serializers.CharField()
     description = serializers.CharField()
     sponsor = serializers.CharField()
-    bazaarId = serializers.CharField(required=False)  # noqa: N815
+    bazaarId = serializers.CharField(required=False)
     price = serializers.CharField(required=False, help_text="Atomic units.")
     currency = serializers.CharField(required=False)
 
@@ -178,8 +192,8 @@ class MatchOutputSerializer(serializers.Serializer):
     """`{"matched": false}` when nothing matched; every other field only on a match."""
 
     matched = serializers.BooleanField()
-    campaignId = serializers.UUIDField(required=False)  # noqa: N815
+    campaignId = serializers.UUIDField(required=False)
     recommendation = RecommendationSerializer(required=False)
-    impressionBeacon = serializers.URLField(required=False)  # noqa: N815
-    conversionResource = serializers.CharField(required=False)  # noqa: N815
-    impressionToken = serializers.CharField(required=False)  # noqa: N815
+    impressionBeacon = serializers.URLField(required=False)
+    conversionResource = serializers.CharField(required=False)
+    impressionToken = serializers.CharField(required=False)

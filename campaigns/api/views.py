@@ -39,7 +39,9 @@ def _page(request) -> tuple[int, int]:
         limit = int(request.query_params.get("limit", 100))
         offset = int(request.query_params.get("offset", 0))
     except ValueError as exc:
-        raise ValidationFailed(details={"limit": ["limit and offset must be whole numbers."]}) from exc
+        raise ValidationFailed(
+            details={"limit": ["limit and offset must be whole numbers."]}
+        ) from exc
     if not 1 <= limit <= MAX_PAGE or offset < 0:
         raise ValidationFailed(details={"limit": [f"limit must be 1 to {MAX_PAGE}, offset >= 0."]})
     return limit, offset
@@ -66,16 +68,22 @@ class AdvertiserListCreateApi(APIView):
             return [IsOperator()]
         return super().get_permissions()
 
-    @extend_schema(operation_id="advertisers_list", parameters=PAGE_PARAMS,
-                   responses={200: AdvertiserListSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="advertisers_list",
+        parameters=PAGE_PARAMS,
+        responses={200: AdvertiserListSerializer, **ERRORS},
+    )
     def get(self, request):
         limit, offset = _page(request)
         qs = selectors.advertisers_for(request.user)
-        data = {"advertisers": list(qs[offset:offset + limit]), "count": qs.count()}
+        data = {"advertisers": list(qs[offset : offset + limit]), "count": qs.count()}
         return Response(AdvertiserListSerializer(data).data)
 
-    @extend_schema(operation_id="advertisers_create", request=AdvertiserInputSerializer,
-                   responses={201: AdvertiserOutputSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="advertisers_create",
+        request=AdvertiserInputSerializer,
+        responses={201: AdvertiserOutputSerializer, **ERRORS},
+    )
     def post(self, request):
         serializer = AdvertiserInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -99,18 +107,25 @@ class CampaignListCreateApi(APIView):
         limit, offset = _page(request)
         status_filter = request.query_params.get("status")
         if status_filter and status_filter not in Campaign.Status.values:
-            raise ValidationFailed(details={"status": [f"Must be one of {Campaign.Status.values}."]})
+            raise ValidationFailed(
+                details={"status": [f"Must be one of {Campaign.Status.values}."]}
+            )
         advertiser_id = request.query_params.get("advertiser_id")
         try:
             advertiser_uuid = uuid.UUID(advertiser_id) if advertiser_id else None
         except ValueError as exc:
             raise ValidationFailed(details={"advertiser_id": ["Must be a UUID."]}) from exc
-        qs = selectors.campaigns_for(request.user, status=status_filter, advertiser_id=advertiser_uuid)
-        data = {"campaigns": list(qs[offset:offset + limit]), "count": qs.count()}
+        qs = selectors.campaigns_for(
+            request.user, status=status_filter, advertiser_id=advertiser_uuid
+        )
+        data = {"campaigns": list(qs[offset : offset + limit]), "count": qs.count()}
         return Response(CampaignListSerializer(data).data)
 
-    @extend_schema(operation_id="campaigns_create", request=CampaignInputSerializer,
-                   responses={201: CampaignOutputSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="campaigns_create",
+        request=CampaignInputSerializer,
+        responses={201: CampaignOutputSerializer, **ERRORS},
+    )
     def post(self, request):
         serializer = CampaignInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -126,27 +141,36 @@ class CampaignListCreateApi(APIView):
 class CampaignDetailApi(APIView):
     permission_classes = [IsOperatorOrAdvertiser]
 
-    @extend_schema(operation_id="campaigns_retrieve",
-                   responses={200: CampaignOutputSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="campaigns_retrieve", responses={200: CampaignOutputSerializer, **ERRORS}
+    )
     def get(self, request, campaign_id):
         campaign = selectors.campaign_for(request.user, _uuid(campaign_id))
         return Response(CampaignOutputSerializer(campaign).data)
 
-    @extend_schema(operation_id="campaigns_update", request=CampaignUpdateSerializer,
-                   responses={200: CampaignOutputSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="campaigns_update",
+        request=CampaignUpdateSerializer,
+        responses={200: CampaignOutputSerializer, **ERRORS},
+    )
     def patch(self, request, campaign_id):
         campaign = selectors.campaign_for(request.user, _uuid(campaign_id))
         serializer = CampaignUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        campaign = services.update_campaign(campaign=campaign, changes=dict(serializer.validated_data))
+        campaign = services.update_campaign(
+            campaign=campaign, changes=dict(serializer.validated_data)
+        )
         return Response(CampaignOutputSerializer(campaign).data)
 
 
 class CampaignActivateApi(APIView):
     permission_classes = [IsOperatorOrAdvertiser]
 
-    @extend_schema(operation_id="campaigns_activate", request=None,
-                   responses={200: CampaignOutputSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="campaigns_activate",
+        request=None,
+        responses={200: CampaignOutputSerializer, **ERRORS},
+    )
     def post(self, request, campaign_id):
         campaign = selectors.campaign_for(request.user, _uuid(campaign_id))
         campaign = services.activate_campaign(campaign=campaign)
@@ -156,8 +180,11 @@ class CampaignActivateApi(APIView):
 class CampaignPauseApi(APIView):
     permission_classes = [IsOperatorOrAdvertiser]
 
-    @extend_schema(operation_id="campaigns_pause", request=None,
-                   responses={200: CampaignOutputSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="campaigns_pause",
+        request=None,
+        responses={200: CampaignOutputSerializer, **ERRORS},
+    )
     def post(self, request, campaign_id):
         campaign = selectors.campaign_for(request.user, _uuid(campaign_id))
         campaign = services.pause_campaign(campaign=campaign)
@@ -176,8 +203,11 @@ class MatchApi(APIView):
 
     permission_classes = [IsFacilitator]
 
-    @extend_schema(operation_id="match", request=MatchInputSerializer,
-                   responses={200: MatchOutputSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="match",
+        request=MatchInputSerializer,
+        responses={200: MatchOutputSerializer, **ERRORS},
+    )
     def post(self, request):
         serializer = MatchInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -211,11 +241,13 @@ class MatchApi(APIView):
             recommendation["price"] = str(campaign.rec_price)
         if campaign.rec_currency:
             recommendation["currency"] = campaign.rec_currency
-        return Response({
-            "matched": True,
-            "campaignId": str(campaign.id),
-            "recommendation": recommendation,
-            "impressionBeacon": _beacon_url(request, outcome.token),
-            "conversionResource": outcome.placement.conversion_resource,
-            "impressionToken": outcome.token,
-        })
+        return Response(
+            {
+                "matched": True,
+                "campaignId": str(campaign.id),
+                "recommendation": recommendation,
+                "impressionBeacon": _beacon_url(request, outcome.token),
+                "conversionResource": outcome.placement.conversion_resource,
+                "impressionToken": outcome.token,
+            }
+        )

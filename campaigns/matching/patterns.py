@@ -1,4 +1,4 @@
-"""URL globs of target_url_patterns: `*` matches any run of characters, everything else is literal."""
+"""URL globs of target_url_patterns: `*` matches any run of characters, the rest is literal."""
 
 import re
 from urllib.parse import urlsplit
@@ -19,7 +19,9 @@ def validate(pattern: object) -> str:
         raise PatternError("Patterns cannot contain spaces.")
     if pattern.replace("*", "") == "":
         # "*" alone would match everything: leave target_url_patterns empty for that.
-        raise PatternError('A pattern needs some text besides "*"; leave the list empty to match every URL.')
+        raise PatternError(
+            'A pattern needs some text besides "*"; leave the list empty to match every URL.'
+        )
     return pattern
 
 

@@ -16,10 +16,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         group = parser.add_mutually_exclusive_group(required=True)
         group.add_argument("--operator", metavar="NAME", help="an operator key with this name")
-        group.add_argument("--advertiser", metavar="ADVERTISER_ID",
-                           help="a key confined to this advertiser")
-        group.add_argument("--facilitator", metavar="FACILITATOR_ID",
-                           help="another key for this facilitator (key rotation)")
+        group.add_argument(
+            "--advertiser", metavar="ADVERTISER_ID", help="a key confined to this advertiser"
+        )
+        group.add_argument(
+            "--facilitator",
+            metavar="FACILITATOR_ID",
+            help="another key for this facilitator (key rotation)",
+        )
         parser.add_argument("--name", default="", help="a label for the key")
         parser.add_argument("--json", action="store_true", help="print JSON only")
 

@@ -74,17 +74,24 @@ class Command(BaseCommand):
             revoke_key(key_pk=key.pk)
         issued = issue_facilitator_key(facilitator_id=facilitator.id, name="demo")
         base = options["base_url"].rstrip("/")
-        body = json.dumps({
-            "resourceUrl": "https://api.example.com/v1/quote",
-            "network": "eip155:8453",
-            "payerWallet": "0x1111111111111111111111111111111111111111",
-            "settledAmount": "10000",
-        })
-        curl = (f"curl -s -X POST {base}/v1/match -H 'Authorization: Bearer {issued.api_key}' "
-                f"-H 'Content-Type: application/json' -d '{body}'")
+        body = json.dumps(
+            {
+                "resourceUrl": "https://api.example.com/v1/quote",
+                "network": "eip155:8453",
+                "payerWallet": "0x1111111111111111111111111111111111111111",
+                "settledAmount": "10000",
+            }
+        )
+        curl = (
+            f"curl -s -X POST {base}/v1/match -H 'Authorization: Bearer {issued.api_key}' "
+            f"-H 'Content-Type: application/json' -d '{body}'"
+        )
         if options["json"]:
-            self.stdout.write(json.dumps({"facilitatorId": str(facilitator.id),
-                                          "apiKey": issued.api_key, "curl": curl}))
+            self.stdout.write(
+                json.dumps(
+                    {"facilitatorId": str(facilitator.id), "apiKey": issued.api_key, "curl": curl}
+                )
+            )
             return
         self.stdout.write(f"Demo facilitator: {facilitator.id}")
         self.stdout.write(f"Demo facilitator API key: {issued.api_key}")

@@ -1,0 +1,48 @@
+"""factory_boy factories for the models tests need."""
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from campaigns.models import Advertiser, Campaign
+from facilitators.models import Facilitator
+
+
+def evm_address(n: int) -> str:
+    return "0x" + f"{n:040x}"
+
+
+class FacilitatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Facilitator
+
+    name = factory.Sequence(lambda n: f"facilitator-{n}")
+
+
+class AdvertiserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Advertiser
+
+    name = factory.Sequence(lambda n: f"Advertiser {n}")
+    wallet_address = factory.Sequence(lambda n: evm_address(0xAD000000 + n))
+    network = "eip155:8453"
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    """An active CPA campaign that matches everything, unless told otherwise."""
+
+    class Meta:
+        model = Campaign
+
+    advertiser = factory.SubFactory(AdvertiserFactory)
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    status = Campaign.Status.ACTIVE
+    bid_strategy = Campaign.BidStrategy.CPA
+    budget_total = 1_000_000_000
+    budget_daily = 100_000_000
+    max_bid_amount = 10_000
+    schedule_start = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=1))
+    rec_resource_url = factory.Sequence(lambda n: f"https://sponsor{n}.example.com/v1/tool")
+    rec_description = "A useful paid API"
+    rec_sponsor_name = factory.LazyAttribute(lambda o: o.advertiser.name)

@@ -1,0 +1,95 @@
+"""Holds that can no longer bill go back to the budget, exactly once; ended campaigns complete."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from campaigns import services, tasks
+from campaigns.models import Campaign, Placement
+from tests.factories import CampaignFactory, evm_address
+
+
+def place(client, payer_n: int) -> dict:
+    return client.post(
+        "/v1/match",
+        {
+            "resourceUrl": "https://api.example.com/v1/quote",
+            "network": "eip155:8453",
+            "payerWallet": evm_address(payer_n),
+            "settledAmount": "10000",
+        },
+        format="json",
+    ).json()
+
+
+@pytest.mark.django_db
+def test_expired_holds_are_released_once_and_free_the_budget(facilitator_client):
+    campaign = CampaignFactory(
+        max_bid_amount=1000, budget_total=2000, budget_daily=2000, attribution_window_seconds=600
+    )
+    assert place(facilitator_client, 1)["matched"] and place(facilitator_client, 2)["matched"]
+    assert place(facilitator_client, 3)["matched"] is False  # full
+
+    later = timezone.now() + dt.timedelta(seconds=601)
+    assert services.release_expired_holds(now=later) == 2
+    assert services.release_expired_holds(now=later) == 0  # idempotent
+    campaign.refresh_from_db()
+    assert (campaign.held_millis, campaign.day_held_millis) == (0, 0)
+    assert set(Placement.objects.values_list("state", "hold_millis")) == {("expired", 0)}
+    assert place(facilitator_client, 4)["matched"] is True
+
+
+@pytest.mark.django_db
+def test_holds_are_not_released_before_expiry(facilitator_client):
+    CampaignFactory(attribution_window_seconds=600)
+    place(facilitator_client, 1)
+    assert services.release_expired_holds(now=timezone.now() + dt.timedelta(seconds=500)) == 0
+    assert Placement.objects.get().hold_millis > 0
+
+
+@pytest.mark.django_db
+def test_cpm_placements_expire_with_the_beacon_lifetime(facilitator_client, settings):
+    settings.IMPRESSION_TTL_SECONDS = 120
+    CampaignFactory(bid_strategy="cpm", attribution_window_seconds=3600)
+    place(facilitator_client, 1)
+    placement = Placement.objects.get()
+    assert (placement.expires_at - placement.matched_at).total_seconds() == 120
+
+
+@pytest.mark.django_db
+def test_release_of_a_past_days_hold_leaves_todays_counters(facilitator_client):
+    campaign = CampaignFactory(max_bid_amount=1000)
+    place(facilitator_client, 1)
+    yesterday = timezone.now().date() - dt.timedelta(days=1)
+    Placement.objects.update(hold_day=yesterday)
+    services.release_expired_holds(now=timezone.now() + dt.timedelta(days=1))
+    campaign.refresh_from_db()
+    assert campaign.held_millis == 0
+    assert campaign.day_held_millis == 1_000_000  # today's counter speaks of today only
+
+
+@pytest.mark.django_db
+def test_release_task_runs_the_service(facilitator_client):
+    CampaignFactory(attribution_window_seconds=60)
+    place(facilitator_client, 1)
+    Placement.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert tasks.release_expired_holds.apply().get() == 1
+
+
+@pytest.mark.django_db
+def test_ended_campaigns_complete():
+    ended = CampaignFactory(
+        schedule_start=timezone.now() - dt.timedelta(days=2),
+        schedule_end=timezone.now() - dt.timedelta(seconds=1),
+    )
+    paused = CampaignFactory(
+        status=Campaign.Status.PAUSED,
+        schedule_start=timezone.now() - dt.timedelta(days=2),
+        schedule_end=timezone.now() - dt.timedelta(seconds=1),
+    )
+    running = CampaignFactory()
+    assert tasks.complete_ended_campaigns.apply().get() == 2
+    statuses = {c.pk: c.status for c in Campaign.objects.all()}
+    assert statuses[ended.pk] == statuses[paused.pk] == Campaign.Status.COMPLETED
+    assert statuses[running.pk] == Campaign.Status.ACTIVE
