@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from facilitators.models import ApiKey, Facilitator
+from facilitators.services import revoke_key
 
 
 @admin.register(Facilitator)
@@ -35,7 +36,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "advertiser_id",
         "created_at",
         "last_used_at",
+        "revoked_at",
     )
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke selected keys (effective on their next request)")
+    def revoke(self, request, queryset):
+        revoked = sum(revoke_key(key_pk=pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Revoked {revoked} key(s).")
 
     def has_add_permission(self, request) -> bool:
         # Keys are issued by the management commands, which show the key once.
