@@ -194,6 +194,10 @@ class Placement(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.MATCHED)
     matched_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+    # Each set once, by a conditional UPDATE (WHERE ... IS NULL): the first valid
+    # settlement event, and the one verified impression (beacon, or event on mcp/a2a).
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    impression_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

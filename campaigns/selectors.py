@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from campaigns.errors import AdvertiserNotFound, CampaignNotFound
 from campaigns.matching import patterns
 from campaigns.matching.engine import CampaignCard
-from campaigns.models import Advertiser, Campaign
+from campaigns.models import Advertiser, Campaign, Placement
 from facilitators.selectors import Principal
 
 
@@ -91,3 +91,9 @@ def live_campaigns(now: dt.datetime) -> LiveCampaigns:
     )
     by_id = {str(row.id): row for row in rows}
     return LiveCampaigns(cards=[card_for(row) for row in by_id.values()], rows=by_id)
+
+
+def placement_with_campaign(placement_id: uuid.UUID) -> Placement | None:
+    return (
+        Placement.objects.select_related("campaign__advertiser").filter(pk=placement_id).first()
+    )

@@ -111,8 +111,10 @@ def update_campaign(*, campaign: Campaign, changes: dict[str, Any]) -> Campaign:
             Campaign.objects.filter(pk=campaign.pk).update(
                 **changes,
                 updated_at=now,
-                day_spent_millis=Case(When(stale, then=Value(0)), default=F("day_spent_millis")),
-                day_held_millis=Case(When(stale, then=Value(0)), default=F("day_held_millis")),
+                day_spent_millis=Case(When(stale, then=Value(0)), default=F("day_spent_millis"),
+                                      output_field=BigIntegerField()),
+                day_held_millis=Case(When(stale, then=Value(0)), default=F("day_held_millis"),
+                                     output_field=BigIntegerField()),
                 day=Case(When(stale, then=Value(today)), default=F("day")),
             )
     except IntegrityError as exc:
@@ -356,3 +358,36 @@ def release_expired_holds(*, now: dt.datetime | None = None, limit: int = 1000) 
         ).values_list("id", flat=True)[:limit]
     )
     return sum(release_hold(placement_id=placement_id) for placement_id in expired)
+
+
+# --- Delivery and impressions (called by the events app) -----------------------------------
+
+
+def record_delivery(*, placement_id: uuid.UUID, now: dt.datetime) -> bool:
+    """The placement's first valid settlement event: delivered, exactly once."""
+    return bool(
+        Placement.objects.filter(pk=placement_id, delivered_at__isnull=True).update(
+            delivered_at=now,
+            state=Case(
+                When(state=Placement.State.MATCHED, then=Value(Placement.State.DELIVERED)),
+                default=F("state"),
+            ),
+        )
+    )
+
+
+def verify_impression(*, placement_id: uuid.UUID, now: dt.datetime, transports: tuple) -> bool:
+    """Count the placement's one impression, if it is still open and of these transports.
+
+    One conditional UPDATE: concurrent beacons or replayed events race on the row lock and
+    exactly one of them sees impression_at still empty.
+    """
+    return bool(
+        Placement.objects.filter(
+            pk=placement_id,
+            impression_at__isnull=True,
+            state__in=Placement.OPEN_STATES,
+            expires_at__gt=now,
+            transport__in=transports,
+        ).update(impression_at=now, state=Placement.State.IMPRESSION)
+    )
