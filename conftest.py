@@ -36,6 +36,20 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _celery_runs_inline(request):
+    """Tasks run in the test process unless a test asks for the real broker (fault tests)."""
+    if request.node.get_closest_marker("real_broker"):
+        yield
+        return
+    from adnet.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+
+
 def client_with(key: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")

@@ -14,7 +14,7 @@ def _check_database() -> dict:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure means down, reported as such
         return {"ok": False, "vendor": connection.vendor, "error": type(exc).__name__}
     return {
         "ok": True,
@@ -36,7 +36,7 @@ def _check_broker() -> dict:
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
         client.ping()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure means down, reported as such
         return {"ok": False, "kind": "redis", "error": type(exc).__name__}
     return {
         "ok": True,

@@ -35,6 +35,8 @@ SECRET_KEY = (
 )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 PORT = env_int("PORT", 8000)
+# Publishing a task must fail fast when Redis is down: the inbox sweeper catches up later.
+CELERY_TASK_PUBLISH_RETRY = False
 # Beacon and click URLs go to agents on other machines, so they must be absolute; when
 # unset they are built from the Host of the match request.
 PUBLIC_BASE_URL = (os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/")
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "facilitators",
     "campaigns",
+    "events",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +148,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.release_expired_holds",
         "schedule": 30.0,
     },
+    "sweep-event-inbox": {
+        "task": "events.tasks.sweep_inbox",
+        "schedule": float(env_int("EVENT_SWEEP_SECONDS", 10)),
+    },
     "complete-ended-campaigns": {
         "task": "campaigns.tasks.complete_ended_campaigns",
         "schedule": 60.0,
@@ -169,6 +176,9 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it even bef
 WHITENOISE_USE_FINDERS = True
 # Above this the request never reaches a parser (see adnet.core.middleware).
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 16 * 1024)
+# Batches of up to 500 settlement events.
+API_MAX_BATCH_BODY_BYTES = env_int("API_MAX_BATCH_BODY_BYTES", 1024 * 1024)
+API_BATCH_PATHS = ("/v1/events",)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 REST_FRAMEWORK = {
@@ -200,6 +210,10 @@ SPECTACULAR_SETTINGS = {
 # --- Product settings.
 # A placement's beacon and click tokens live this long when the placement bills impressions.
 IMPRESSION_TTL_SECONDS = env_int("IMPRESSION_TTL_SECONDS", 15 * 60)
+# The settlement-event inbox: a claim's lease, and when a pending event is dispatched again.
+EVENT_LEASE_SECONDS = env_int("EVENT_LEASE_SECONDS", 120)
+EVENT_REDISPATCH_SECONDS = env_int("EVENT_REDISPATCH_SECONDS", 30)
+EVENT_MAX_ATTEMPTS = env_int("EVENT_MAX_ATTEMPTS", 5)
 # Placements per payer per campaign per UTC day when a campaign sets no frequency_cap.
 DEFAULT_FREQUENCY_CAP = env_int("DEFAULT_FREQUENCY_CAP", 20)
 

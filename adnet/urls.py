@@ -13,6 +13,7 @@ urlpatterns = [
     path("v1/schema", SpectacularAPIView.as_view(), name="schema"),
     path("v1/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("v1/", include("campaigns.api.urls")),
+    path("v1/", include("events.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

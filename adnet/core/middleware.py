@@ -18,10 +18,13 @@ class BodySizeLimitMiddleware:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 return json_error_response(400, "bad_request", "Content-Length is not a number.")
-            if length > settings.API_MAX_BODY_BYTES:
+            limit = (
+                settings.API_MAX_BATCH_BODY_BYTES
+                if request.path in settings.API_BATCH_PATHS
+                else settings.API_MAX_BODY_BYTES
+            )
+            if length > limit:
                 return json_error_response(
-                    413,
-                    "body_too_large",
-                    f"The request body is larger than {settings.API_MAX_BODY_BYTES} bytes.",
+                    413, "body_too_large", f"The request body is larger than {limit} bytes."
                 )
         return self.get_response(request)

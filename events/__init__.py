@@ -1,0 +1,1 @@
+"""Settlement events and impression beacons: how delivery and impressions are verified."""

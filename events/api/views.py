@@ -1,0 +1,92 @@
+"""The settlement-event intake and the impression beacon."""
+
+import logging
+
+from django.db import DatabaseError
+from django.http import HttpResponse
+from django.views.decorators.http import require_safe
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from adnet.core import clock
+from campaigns.api.serializers import ErrorSerializer
+from events import services
+from events.api.serializers import EventAcceptedSerializer, EventInputSerializer
+from events.errors import BatchTooLarge
+from facilitators.api.permissions import IsFacilitator
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 500
+ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 413, 415, 503)}
+
+
+def _event_input(data: dict) -> services.EventInput:
+    return services.EventInput(
+        tx_hash=data["txHash"],
+        network=data["network"],
+        resource_url=data["resource"]["url"],
+        resource_description=data["resource"]["description"],
+        resource_mime_type=data["resource"]["mimeType"],
+        payer=data["payer"],
+        settled_amount=data["settledAmount"],
+        campaign_ref=str(data["campaignId"]) if data.get("campaignId") else "",
+        impression_token=data.get("impressionToken") or "",
+        occurred_at=data["timestamp"],
+    )
+
+
+class EventsApi(APIView):
+    """Fire-and-forget: answers 202 once the event is durably recorded, processes later."""
+
+    permission_classes = [IsFacilitator]
+
+    @extend_schema(
+        operation_id="events_create",
+        request=EventInputSerializer,
+        description=(
+            "One settlement event, or a JSON array of up to 500. The same (network, txHash) "
+            "sent again returns the same eventId and changes nothing."
+        ),
+        responses={202: EventAcceptedSerializer, **ERRORS},
+    )
+    def post(self, request):
+        batch = isinstance(request.data, list)
+        if batch:
+            if not request.data:
+                raise serializers.ValidationError({"events": ["The batch is empty."]})
+            if len(request.data) > MAX_BATCH:
+                raise BatchTooLarge()
+        serializer = EventInputSerializer(data=request.data, many=batch)
+        serializer.is_valid(raise_exception=True)
+        validated = serializer.validated_data if batch else [serializer.validated_data]
+        event_ids = services.ingest_events(
+            facilitator_id=request.user.facilitator_id,
+            items=[_event_input(item) for item in validated],
+            now=clock.now(),
+        )
+        if batch:
+            body = {"accepted": True, "eventIds": [str(i) for i in event_ids]}
+        else:
+            body = {"accepted": True, "eventId": str(event_ids[0])}
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(
+    operation_id="track_impression",
+    auth=[],
+    responses={204: OpenApiResponse(description="Always, whatever the token.")},
+)
+@require_safe
+def impression_beacon(request, token: str) -> HttpResponse:
+    """Same tiny answer for valid, unknown, forged, expired and repeated tokens."""
+    try:
+        services.record_beacon(token=token, now=clock.now())
+    except DatabaseError:
+        # Fail open for the client: it cannot act on our outage, and the answer must not vary.
+        logger.warning("beacon not recorded: database unavailable")
+    response = HttpResponse(status=204)
+    response["Cache-Control"] = "no-store"
+    return response

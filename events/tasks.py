@@ -1,0 +1,19 @@
+"""Celery tasks for settlement events: a few lines each, loading by id and calling a service."""
+
+import uuid
+
+from celery import shared_task
+
+from events import services
+
+
+@shared_task(
+    name="events.tasks.process_events", acks_late=True, time_limit=120, soft_time_limit=100
+)
+def process_events(event_ids: list[str]) -> int:
+    return sum(services.process_event(event_id=uuid.UUID(i)) for i in event_ids)
+
+
+@shared_task(name="events.tasks.sweep_inbox", time_limit=60, soft_time_limit=50)
+def sweep_inbox() -> int:
+    return services.sweep_inbox()
