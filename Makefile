@@ -11,7 +11,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= $(PYTHON)
 
-.PHONY: install run worker test test-fast smoke lint check schema ci clean
+.PHONY: install run test smoke lint check ci bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -40,6 +40,11 @@ check: install
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+# Benchmarks against the real server on PostgreSQL and Redis (needs wrk: apt-get install wrk).
+bench: install
+	@command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
+	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 ci: lint check test smoke
 

@@ -94,6 +94,4 @@ def live_campaigns(now: dt.datetime) -> LiveCampaigns:
 
 
 def placement_with_campaign(placement_id: uuid.UUID) -> Placement | None:
-    return (
-        Placement.objects.select_related("campaign__advertiser").filter(pk=placement_id).first()
-    )
+    return Placement.objects.select_related("campaign__advertiser").filter(pk=placement_id).first()

@@ -111,10 +111,16 @@ def update_campaign(*, campaign: Campaign, changes: dict[str, Any]) -> Campaign:
             Campaign.objects.filter(pk=campaign.pk).update(
                 **changes,
                 updated_at=now,
-                day_spent_millis=Case(When(stale, then=Value(0)), default=F("day_spent_millis"),
-                                      output_field=BigIntegerField()),
-                day_held_millis=Case(When(stale, then=Value(0)), default=F("day_held_millis"),
-                                     output_field=BigIntegerField()),
+                day_spent_millis=Case(
+                    When(stale, then=Value(0)),
+                    default=F("day_spent_millis"),
+                    output_field=BigIntegerField(),
+                ),
+                day_held_millis=Case(
+                    When(stale, then=Value(0)),
+                    default=F("day_held_millis"),
+                    output_field=BigIntegerField(),
+                ),
                 day=Case(When(stale, then=Value(today)), default=F("day")),
             )
     except IntegrityError as exc:

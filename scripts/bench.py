@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""`make bench`: the real server (gunicorn, PostgreSQL, Redis, a Celery worker) under wrk.
+
+For each campaign count it creates a fresh database, seeds it, starts the production
+server, and drives /v1/ping (the framework's ceiling), /v1/match and /v1/events with 1 and
+16 connections for a bounded time each. It prints throughput and latency percentiles and
+fails if any campaign was committed past its budget. Targets 127.0.0.1 only.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv" / "bin" / "python")
+BIN = ROOT / ".venv" / "bin"
+RESOURCE = "https://api.bench.example.com/v1/quote"
+
+LUA_REPORT = """
+done = function(summary, latency, requests)
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout
+  io.write(string.format(
+    'WRKJSON {"requests": %d, "seconds": %.3f, "errors": %d, "p50_ms": %.3f, '
+    .. '"p90_ms": %.3f, "p99_ms": %.3f, "max_ms": %.3f}\\n',
+    summary.requests, summary.duration / 1e6, errors,
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000))
+end
+"""
+
+LUA_MATCH = """
+local counter = 0
+local tid = 0
+local threads = 0
+setup = function(thread) thread:set("tid", threads); threads = threads + 1 end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer __KEY__"
+request = function()
+  counter = counter + 1
+  local payer = string.format("0x%08x%032x", tid, counter)
+  local body = '{"resourceUrl": "__RESOURCE__", "network": "eip155:8453", '
+    .. '"payerWallet": "' .. payer .. '", "settledAmount": "10000"}'
+  return wrk.format(nil, "/v1/match", nil, body)
+end
+"""
+
+LUA_EVENTS = """
+local counter = 0
+local tid = 0
+local threads = 0
+setup = function(thread) thread:set("tid", threads); threads = threads + 1 end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer __KEY__"
+request = function()
+  counter = counter + 1
+  local tx = string.format("0x%08x%08x%048x", __RUN__, tid, counter)
+  local body = '{"txHash": "' .. tx .. '", "network": "eip155:8453", '
+    .. '"resource": {"url": "__RESOURCE__"}, '
+    .. '"payer": "0x1111111111111111111111111111111111111111", "settledAmount": "10000", '
+    .. '"timestamp": "2026-01-01T00:00:00Z"}'
+  return wrk.format(nil, "/v1/events", nil, body)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def recreate_database(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def count_overspent(database_url: str) -> int:
+    """Campaigns whose charges plus holds exceed their total or today's daily budget."""
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM campaigns_campaign WHERE spent_millis + held_millis > "
+            "budget_total * 1000 OR day_spent_millis + day_held_millis > budget_daily * 1000"
+        ).fetchone()
+    return int(row[0])
+
+
+def wait_http(url: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"server did not answer {url}")
+
+
+def run_wrk(base: str, script: str, connections: int, seconds: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script + LUA_REPORT)
+    threads = max(1, min(connections, 2))
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "5s",
+            "-s",
+            handle.name,
+            base,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(handle.name)
+    line = next(line for line in out.splitlines() if line.startswith("WRKJSON "))
+    result = json.loads(line.removeprefix("WRKJSON "))
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--campaigns", default="1000,10000")
+    parser.add_argument("--connections", default="1,16")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument(
+        "--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 4))
+    )
+    parser.add_argument("--out", default=str(ROOT / "var" / "bench-results.json"))
+    args = parser.parse_args()
+
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    admin_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3")
+    results: list[dict] = []
+    run_id = int(time.time()) % 100_000_000
+
+    for count in [int(c) for c in args.campaigns.split(",")]:
+        db_name = f"adnet_bench_{count}"
+        recreate_database(with_database(admin_url, "postgres"), db_name)
+        env = {
+            **os.environ,
+            "DATABASE_URL": with_database(admin_url, db_name),
+            "REDIS_URL": redis_url,
+            "DEBUG": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+        subprocess.run(
+            [PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+        )
+        seeded = subprocess.run(
+            [PY, "manage.py", "seedbench", "--campaigns", str(count)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        key = json.loads(seeded.stdout.strip().splitlines()[-1])["apiKey"]
+        port = free_port()
+        logs = Path(tempfile.mkdtemp(prefix="adnet-bench-"))
+        web = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "adnet.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(args.web_workers),
+                "--no-control-socket",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=open(logs / "web.log", "w"),  # noqa: SIM115 - lives as long as the process
+            stderr=subprocess.STDOUT,
+        )
+        worker = subprocess.Popen(
+            [str(BIN / "celery"), "-A", "adnet", "worker", "--concurrency=1", "--loglevel=WARNING"],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=open(logs / "worker.log", "w"),  # noqa: SIM115 - lives as long as the process
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_http(f"{base}/v1/ping", time.monotonic() + 60)
+            scripts = {
+                "ping": "",
+                "match": LUA_MATCH.replace("__KEY__", key).replace("__RESOURCE__", RESOURCE),
+                "events": LUA_EVENTS.replace("__KEY__", key)
+                .replace("__RESOURCE__", RESOURCE)
+                .replace("__RUN__", str(run_id + count)),
+            }
+            for connections in [int(c) for c in args.connections.split(",")]:
+                for name, script in scripts.items():
+                    path_base = base + ("/v1/ping" if name == "ping" else "")
+                    result = run_wrk(path_base, script, connections, args.seconds)
+                    result.update(endpoint=name, campaigns=count, connections=connections)
+                    results.append(result)
+                    print(
+                        f"campaigns={count:>6} conns={connections:>3} {name:<7} "
+                        f"{result['rps']:>9.1f} req/s  p50 {result['p50_ms']:>7.2f} ms  "
+                        f"p99 {result['p99_ms']:>7.2f} ms  errors {result['errors']}",
+                        flush=True,
+                    )
+            overspent = count_overspent(env["DATABASE_URL"])
+            print(f"campaigns={count}: campaigns committed past their budget: {overspent}")
+            if overspent:
+                return 1
+        finally:
+            for proc in (web, worker):
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait(timeout=15)
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    os.killpg(proc.pid, signal.SIGKILL)
+
+    print("\n| campaigns | connections | endpoint | req/s | p50 ms | p99 ms | vs ping |")
+    print("|---:|---:|---|---:|---:|---:|---:|")
+    for r in results:
+        ping = next(
+            p
+            for p in results
+            if p["endpoint"] == "ping"
+            and p["campaigns"] == r["campaigns"]
+            and p["connections"] == r["connections"]
+        )
+        print(
+            f"| {r['campaigns']} | {r['connections']} | {r['endpoint']} | {r['rps']:.0f} | "
+            f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {100 * r['rps'] / ping['rps']:.0f}% |"
+        )
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
