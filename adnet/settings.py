@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "facilitators",
     "campaigns",
+    "billing",
     "events",
 ]
 
@@ -122,7 +123,11 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    # max_retries=0: a publish tries the connection once. kombu's default retries it for
+    # broker_connection_timeout (about 6 s per publish with Redis down), which would hold
+    # every POST /v1/events that long; the inbox sweeper is the retry. The worker's own
+    # reconnect loop uses broker_connection_max_retries and is not affected.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600, "max_retries": 0}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     _broker_dir = VAR_DIR / "broker"
@@ -144,9 +149,17 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "attribute-settlements": {
+        "task": "billing.tasks.attribute_settlements",
+        "schedule": float(env_int("ATTRIBUTION_SWEEP_SECONDS", 2)),
+    },
     "release-expired-holds": {
-        "task": "campaigns.tasks.release_expired_holds",
-        "schedule": 30.0,
+        "task": "billing.tasks.release_expired_holds",
+        "schedule": 15.0,
+    },
+    "reconcile-ledger": {
+        "task": "billing.tasks.reconcile",
+        "schedule": 300.0,
     },
     "sweep-event-inbox": {
         "task": "events.tasks.sweep_inbox",
@@ -214,6 +227,11 @@ IMPRESSION_TTL_SECONDS = env_int("IMPRESSION_TTL_SECONDS", 15 * 60)
 EVENT_LEASE_SECONDS = env_int("EVENT_LEASE_SECONDS", 120)
 EVENT_REDISPATCH_SECONDS = env_int("EVENT_REDISPATCH_SECONDS", 30)
 EVENT_MAX_ATTEMPTS = env_int("EVENT_MAX_ATTEMPTS", 5)
+# A conversion is billed only with both transaction hashes; evidence may arrive this long
+# after the attribution window before the placement's hold goes back unbilled.
+EVIDENCE_GRACE_SECONDS = env_int("EVIDENCE_GRACE_SECONDS", 600)
+# A placement's click link lives this long (CPC placements).
+CLICK_TTL_SECONDS = env_int("CLICK_TTL_SECONDS", 3600)
 # Placements per payer per campaign per UTC day when a campaign sets no frequency_cap.
 DEFAULT_FREQUENCY_CAP = env_int("DEFAULT_FREQUENCY_CAP", 20)
 

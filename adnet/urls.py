@@ -16,6 +16,7 @@ urlpatterns = [
     path("v1/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("v1/", include("campaigns.api.urls")),
     path("v1/", include("events.api.urls")),
+    path("v1/", include("billing.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -147,9 +147,18 @@ class MatchRequest(models.Model):
     transport = models.CharField(max_length=8)
     tx_hash = models.CharField(max_length=128, blank=True, default="")
     matched = models.BooleanField(default=False)
+    # Set once this settlement has been checked as a possible conversion (billing app).
+    attributed = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["payer", "network", "received_at"])]
+        indexes = [
+            models.Index(fields=["payer", "network", "received_at"]),
+            models.Index(
+                fields=["received_at"],
+                name="matchrequest_unattributed",
+                condition=models.Q(attributed=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"match {self.pk} {self.payer} {self.resource_url}"
@@ -185,6 +194,8 @@ class Placement(models.Model):
     transport = models.CharField(max_length=8)
     resource_url = models.CharField(max_length=2048)
     conversion_resource = models.CharField(max_length=2048)
+    # A short digest of the conversion resource's key (patterns.resource_key), for lookups.
+    conversion_key = models.CharField(max_length=32, default="")
     bid_strategy = models.CharField(max_length=8)
     billing_event = models.CharField(max_length=16, choices=BillingEvent.choices)
     # What the placement bills if its billing event arrives, and what it holds until then.
@@ -198,17 +209,37 @@ class Placement(models.Model):
     # settlement event, and the one verified impression (beacon, or event on mcp/a2a).
     delivered_at = models.DateTimeField(null=True, blank=True)
     impression_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    # Conversions count until attribution_deadline; the hold is kept until release_at
+    # (later, for conversion-billed placements, so evidence can still arrive).
+    attribution_deadline = models.DateTimeField(null=True, blank=True)
+    release_at = models.DateTimeField(null=True, blank=True)
+    # The settlement that carried the recommendation, once a match or event names it.
+    original_tx_hash = models.CharField(max_length=128, blank=True, default="")
+    # What the ledger has charged for this placement so far (the highest charge).
+    billed_millis = models.BigIntegerField(default=0)
 
     class Meta:
         indexes = [
             models.Index(fields=["payer", "network", "matched_at"]),
             models.Index(fields=["state", "expires_at"]),
             models.Index(fields=["campaign", "matched_at"]),
+            models.Index(fields=["payer", "network", "conversion_key", "matched_at"]),
+            models.Index(
+                fields=["release_at"], name="placement_open_hold", condition=Q(hold_millis__gt=0)
+            ),
         ]
         constraints = [
             models.CheckConstraint(
                 name="placement_hold_within_price",
                 condition=Q(hold_millis__gte=0, hold_millis__lte=F("price_millis")),
+            ),
+            # Billed at most its price in all, whatever replaces what.
+            models.CheckConstraint(
+                name="placement_billed_within_price",
+                condition=Q(
+                    billed_millis__gte=0, billed_millis__lte=F("price_millis") - F("hold_millis")
+                ),
             ),
         ]
 
@@ -231,3 +262,33 @@ class PayerDailyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payer} x{self.count} on {self.day}"
+
+
+class TxClaim(models.Model):
+    """A transaction hash and the one role it plays: the settlement that carried a
+    recommendation (`original`) or the payment that converted one (`conversion`).
+
+    The unique constraint stops a hash from converting two placements or carrying two;
+    billing refuses a conversion hash equal to the placement's own original hash (a
+    settlement claimed as the conversion of itself).
+    """
+
+    class Role(models.TextChoices):
+        ORIGINAL = "original", "Carried a recommendation"
+        CONVERSION = "conversion", "Converted a placement"
+
+    network = models.CharField(max_length=64)
+    tx_hash = models.CharField(max_length=128)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    placement = models.ForeignKey(Placement, on_delete=models.PROTECT, related_name="+")
+    claimed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # One placement per role: a hash may carry one recommendation and convert one
+            # (other) placement, never convert two or carry two.
+            models.UniqueConstraint(fields=["network", "tx_hash", "role"], name="tx_claim_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network} {self.tx_hash} ({self.role})"

@@ -6,6 +6,7 @@ condition on the locked, current row before applying the change.
 """
 
 import datetime as dt
+import hashlib
 import logging
 import random
 import uuid
@@ -27,8 +28,15 @@ from campaigns.errors import (
     BudgetTooSmall,
     InvalidTransition,
 )
-from campaigns.matching import engine
-from campaigns.models import Advertiser, Campaign, MatchRequest, PayerDailyCount, Placement
+from campaigns.matching import engine, patterns
+from campaigns.models import (
+    Advertiser,
+    Campaign,
+    MatchRequest,
+    PayerDailyCount,
+    Placement,
+    TxClaim,
+)
 from campaigns.selectors import advertiser_exists, live_campaigns
 from facilitators import services as facilitator_services
 from facilitators.services import IssuedKey
@@ -231,9 +239,30 @@ def _mark_exhausted_if_spent(campaign_id: uuid.UUID, hold: int, now: dt.datetime
     ).update(status=Campaign.Status.EXHAUSTED, updated_at=now)
 
 
+def conversion_key(url: str) -> str:
+    """Short digest of a resource's key: what a later payment must match to convert."""
+    return hashlib.sha256(patterns.resource_key(url).encode()).hexdigest()[:32]
+
+
+def _release_at(
+    campaign: Campaign,
+    billing_event: str,
+    expires_at: dt.datetime,
+    attribution_deadline: dt.datetime,
+) -> dt.datetime:
+    """When an unbilled hold goes back: conversion-billed placements wait for evidence."""
+    if billing_event == engine.EVENT_CONVERSION or campaign.bid_strategy == engine.STRATEGY_HYBRID:
+        grace = dt.timedelta(seconds=settings.EVIDENCE_GRACE_SECONDS)
+        return max(expires_at, attribution_deadline + grace)
+    return expires_at
+
+
 def _lifetime(campaign: Campaign, billing_event: str) -> dt.timedelta:
     """How long a placement may still bill: its beacon/click life, or its attribution window."""
-    seconds = 0 if billing_event == engine.EVENT_CONVERSION else settings.IMPRESSION_TTL_SECONDS
+    seconds = {
+        engine.EVENT_IMPRESSION: settings.IMPRESSION_TTL_SECONDS,
+        engine.EVENT_CLICK: settings.CLICK_TTL_SECONDS,
+    }.get(billing_event, 0)
     if billing_event == engine.EVENT_CONVERSION or campaign.bid_strategy == engine.STRATEGY_HYBRID:
         seconds = max(seconds, campaign.attribution_window_seconds)
     return dt.timedelta(seconds=seconds)
@@ -257,6 +286,8 @@ def _try_place(
             transaction.savepoint_rollback(savepoint)
             _mark_exhausted_if_spent(campaign.id, hold, now)
             return None
+        expires_at = now + _lifetime(campaign, offer.billing_event)
+        deadline = now + dt.timedelta(seconds=campaign.attribution_window_seconds)
         placement = Placement.objects.create(
             campaign=campaign,
             facilitator_id=request.facilitator_id,
@@ -266,14 +297,26 @@ def _try_place(
             transport=settlement.transport,
             resource_url=settlement.resource_url,
             conversion_resource=campaign.rec_resource_url,
+            conversion_key=conversion_key(campaign.rec_resource_url),
             bid_strategy=campaign.bid_strategy,
             billing_event=offer.billing_event,
             price_millis=hold,
             hold_millis=hold,
             hold_day=day,
             matched_at=now,
-            expires_at=now + _lifetime(campaign, offer.billing_event),
+            expires_at=expires_at,
+            attribution_deadline=deadline,
+            release_at=_release_at(campaign, offer.billing_event, expires_at, deadline),
         )
+        if request.tx_hash and claim_tx(
+            network=request.network,
+            tx_hash=request.tx_hash,
+            role=TxClaim.Role.ORIGINAL,
+            placement_id=placement.id,
+            now=now,
+        ):
+            Placement.objects.filter(pk=placement.pk).update(original_tx_hash=request.tx_hash)
+            placement.original_tx_hash = request.tx_hash
     except BaseException:
         transaction.savepoint_rollback(savepoint)
         raise
@@ -323,47 +366,142 @@ def match_settlement(
     return MatchOutcome(request=request)
 
 
-# --- Releasing holds that can no longer bill ---------------------------------------------------
+# --- Holds: charging and releasing ---------------------------------------------------------
 
 
-def release_hold(*, placement_id: uuid.UUID, to_state: str = Placement.State.EXPIRED) -> bool:
-    """Give a placement's hold back to its campaign, once. Compare-and-set on the hold."""
-    with transaction.atomic():
-        row = (
-            Placement.objects.filter(
-                pk=placement_id, state__in=Placement.OPEN_STATES, hold_millis__gt=0
+def claim_tx(
+    *, network: str, tx_hash: str, role: str, placement_id: uuid.UUID, now: dt.datetime
+) -> bool:
+    """Claim a transaction hash for one role of one placement. True if the claim is (or
+    already was) exactly this one; False if the hash proves something else already."""
+    TxClaim.objects.bulk_create(
+        [
+            TxClaim(
+                network=network,
+                tx_hash=tx_hash,
+                role=role,
+                placement_id=placement_id,
+                claimed_at=now,
             )
-            .values("campaign_id", "hold_millis", "hold_day")
+        ],
+        ignore_conflicts=True,
+    )
+    return TxClaim.objects.filter(
+        network=network, tx_hash=tx_hash, role=role, placement_id=placement_id
+    ).exists()
+
+
+@dataclass(frozen=True)
+class HoldCharge:
+    """What charging a placement did: billed out of its hold, and what could not be."""
+
+    billed_millis: int
+    unbilled_millis: int
+    day: dt.date
+
+
+def charge_from_hold(*, placement_id: uuid.UUID, target_millis: int) -> HoldCharge:
+    """Raise a placement's total charge to `target_millis`, paid only out of its hold.
+
+    Must run inside the caller's transaction (the ledger row is written with it). The
+    placement row is locked first, then its campaign's, always in that order. A charge
+    never takes new budget: what its hold cannot cover is reported as unbilled, so the
+    budget invariant holds whatever arrives late.
+    """
+    placement = (
+        Placement.objects.select_for_update()
+        .only("id", "campaign_id", "hold_millis", "billed_millis", "hold_day")
+        .get(pk=placement_id)
+    )
+    delta = max(0, target_millis - placement.billed_millis)
+    billed = min(delta, placement.hold_millis)
+    if billed:
+        Placement.objects.filter(pk=placement_id).update(
+            hold_millis=F("hold_millis") - billed, billed_millis=F("billed_millis") + billed
+        )
+        today = Q(day=placement.hold_day)
+        Campaign.objects.filter(pk=placement.campaign_id).update(
+            held_millis=F("held_millis") - billed,
+            spent_millis=F("spent_millis") + billed,
+            day_held_millis=Case(
+                When(today, then=F("day_held_millis") - billed),
+                default=F("day_held_millis"),
+                output_field=BigIntegerField(),
+            ),
+            day_spent_millis=Case(
+                When(today, then=F("day_spent_millis") + billed),
+                default=F("day_spent_millis"),
+                output_field=BigIntegerField(),
+            ),
+        )
+    return HoldCharge(billed_millis=billed, unbilled_millis=delta - billed, day=placement.hold_day)
+
+
+def mark_exhausted_if_spent(*, campaign_id: uuid.UUID, now: dt.datetime) -> None:
+    campaign = (
+        Campaign.objects.filter(pk=campaign_id).only("bid_strategy", "max_bid_amount").first()
+    )
+    if campaign is not None:
+        hold = engine.hold_millis(campaign.bid_strategy, campaign.max_bid_amount)
+        _mark_exhausted_if_spent(campaign_id, hold, now)
+
+
+def release_hold(*, placement_id: uuid.UUID) -> int:
+    """Give what is left of a placement's hold back to its campaign, once. Returns it."""
+    with transaction.atomic():
+        placement = (
+            Placement.objects.select_for_update()
+            .only("id", "campaign_id", "hold_millis", "hold_day", "state")
+            .filter(pk=placement_id, hold_millis__gt=0)
             .first()
         )
-        if row is None:
-            return False
-        hold = row["hold_millis"]
-        claimed = Placement.objects.filter(
-            pk=placement_id, state__in=Placement.OPEN_STATES, hold_millis=hold
-        ).update(state=to_state, hold_millis=0)
-        if not claimed:
-            return False
-        Campaign.objects.filter(pk=row["campaign_id"]).update(
+        if placement is None:
+            return 0
+        hold = placement.hold_millis
+        Placement.objects.filter(pk=placement_id).update(
+            hold_millis=0,
+            state=Case(
+                When(state__in=Placement.OPEN_STATES, then=Value(Placement.State.EXPIRED)),
+                default=F("state"),
+            ),
+        )
+        Campaign.objects.filter(pk=placement.campaign_id).update(
             held_millis=F("held_millis") - hold,
             # Today's counters only speak of today's placements; an older hold leaves them be.
             day_held_millis=Case(
-                When(day=row["hold_day"], then=F("day_held_millis") - hold),
+                When(day=placement.hold_day, then=F("day_held_millis") - hold),
                 default=F("day_held_millis"),
                 output_field=BigIntegerField(),
             ),
         )
-        return True
+        return hold
 
 
-def release_expired_holds(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
-    now = now or clock.now()
-    expired = list(
-        Placement.objects.filter(
-            state__in=Placement.OPEN_STATES, hold_millis__gt=0, expires_at__lte=now
-        ).values_list("id", flat=True)[:limit]
+def attribution_watermark(now: dt.datetime) -> dt.datetime:
+    """Every settlement observed before this instant has been checked for conversions."""
+    oldest = (
+        MatchRequest.objects.filter(attributed=False)
+        .order_by("received_at")
+        .values_list("received_at", flat=True)
+        .first()
     )
-    return sum(release_hold(placement_id=placement_id) for placement_id in expired)
+    # A match still committing is not yet visible; a few seconds of margin cover it.
+    settled = now - dt.timedelta(seconds=5)
+    return min(oldest, settled) if oldest is not None else settled
+
+
+def releasable_placements(*, now: dt.datetime, limit: int = 1000) -> list[uuid.UUID]:
+    """Placements whose holds can no longer bill: past release_at, and for those that wait
+    on conversions, only once every settlement up to their deadline has been attributed."""
+    watermark = attribution_watermark(now)
+    return list(
+        Placement.objects.filter(hold_millis__gt=0, release_at__lte=now)
+        .filter(
+            Q(bid_strategy__in=[engine.STRATEGY_CPM, engine.STRATEGY_CPC])
+            | Q(attribution_deadline__lt=watermark)
+        )
+        .values_list("id", flat=True)[:limit]
+    )
 
 
 # --- Delivery and impressions (called by the events app) -----------------------------------
@@ -396,4 +534,16 @@ def verify_impression(*, placement_id: uuid.UUID, now: dt.datetime, transports: 
             expires_at__gt=now,
             transport__in=transports,
         ).update(impression_at=now, state=Placement.State.IMPRESSION)
+    )
+
+
+def record_click(*, placement_id: uuid.UUID, now: dt.datetime) -> bool:
+    """The placement's first click while it is open: one conditional UPDATE."""
+    return bool(
+        Placement.objects.filter(
+            pk=placement_id,
+            clicked_at__isnull=True,
+            expires_at__gt=now,
+            state__in=Placement.OPEN_STATES,
+        ).update(clicked_at=now)
     )

@@ -5,11 +5,6 @@ from celery import shared_task
 from campaigns import services
 
 
-@shared_task(name="campaigns.tasks.release_expired_holds", time_limit=60, soft_time_limit=50)
-def release_expired_holds() -> int:
-    return services.release_expired_holds()
-
-
 @shared_task(name="campaigns.tasks.complete_ended_campaigns", time_limit=60, soft_time_limit=50)
 def complete_ended_campaigns() -> int:
     return services.complete_ended_campaigns()

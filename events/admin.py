@@ -1,19 +1,9 @@
-"""Operator views of the event inbox, conflicts and invalid traffic."""
+"""Operator views of the settlement-event inbox and its hash conflicts."""
 
 from django.contrib import admin
 
-from events.models import EventConflict, InvalidTraffic, SettlementEvent
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from adnet.core.admin import ReadOnlyAdmin
+from events.models import EventConflict, SettlementEvent
 
 
 @admin.register(SettlementEvent)
@@ -36,9 +26,3 @@ class SettlementEventAdmin(ReadOnlyAdmin):
 @admin.register(EventConflict)
 class EventConflictAdmin(ReadOnlyAdmin):
     list_display = ("event", "facilitator", "received_at")
-
-
-@admin.register(InvalidTraffic)
-class InvalidTrafficAdmin(ReadOnlyAdmin):
-    list_display = ("source", "reason", "occurred_at", "campaign", "facilitator", "placement")
-    list_filter = ("source", "reason")

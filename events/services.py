@@ -20,11 +20,13 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 
 from adnet.core import clock
+from billing import services as billing
+from billing.models import InvalidTraffic
 from campaigns import services as campaign_services
 from campaigns import tokens
 from campaigns.models import Placement
 from campaigns.selectors import placement_with_campaign
-from events.models import EventConflict, InvalidTraffic, SettlementEvent
+from events.models import EventConflict, SettlementEvent
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ SELF_DEALING = "payer_is_advertiser"
 DUPLICATE_DELIVERY = "duplicate_delivery"
 DUPLICATE_IMPRESSION = "duplicate_impression"
 WRONG_TRANSPORT = "beacon_for_non_http_placement"
+DUPLICATE_CLICK = "duplicate_click"
 
 
 # --- Ingest --------------------------------------------------------------------------------
@@ -248,14 +251,13 @@ def event_verdict(
 def _invalid(event: SettlementEvent, reason: str, placement: Placement | None, now: dt.datetime):
     event.status = SettlementEvent.Status.INVALID
     event.invalid_reason = reason
-    InvalidTraffic.objects.create(
+    billing.flag(
         source=InvalidTraffic.Source.EVENT,
         reason=reason,
-        occurred_at=now,
+        now=now,
         placement=placement,
-        campaign_id=placement.campaign_id if placement else None,
         facilitator_id=event.facilitator_id,
-        event=event,
+        source_ref=str(event.id),
         detail={"txHash": event.tx_hash, "network": event.network},
     )
 
@@ -278,9 +280,14 @@ def _apply(event: SettlementEvent, now: dt.datetime) -> None:
     if reason is not None:
         _invalid(event, reason, placement, now)
         return
-    if placement.transport in EVENT_IMPRESSION_TRANSPORTS:
-        campaign_services.verify_impression(
-            placement_id=placement.id, now=now, transports=EVENT_IMPRESSION_TRANSPORTS
+    billing.record_settlement_hash(
+        placement_id=placement.id, network=event.network, tx_hash=event.tx_hash, now=now
+    )
+    if placement.transport in EVENT_IMPRESSION_TRANSPORTS and campaign_services.verify_impression(
+        placement_id=placement.id, now=now, transports=EVENT_IMPRESSION_TRANSPORTS
+    ):
+        billing.on_impression(
+            placement_id=placement.id, evidence={"eventId": str(event.id)}, now=now
         )
     event.status = SettlementEvent.Status.PROCESSED
 
@@ -340,37 +347,71 @@ def _release_failed(event_id: uuid.UUID, claim: uuid.UUID, exc: Exception) -> No
 
 
 def record_beacon(*, token: str, now: dt.datetime | None = None) -> str | None:
-    """Count the impression a beacon names, or record why not. Returns the invalid reason."""
+    """Count the impression a beacon names, and bill it; or record why not.
+
+    Returns the invalid reason, or None when the impression counted.
+    """
     now = now or clock.now()
     decoded = tokens.decode(token)
-    if decoded is None:
-        reason, placement_id = FORGED_TOKEN, None
-    elif decoded.expired(now):
-        reason, placement_id = EXPIRED_PLACEMENT, decoded.placement_id
-    elif campaign_services.verify_impression(
-        placement_id=decoded.placement_id, now=now, transports=BEACON_TRANSPORTS
-    ):
-        return None
-    else:
-        placement_id = decoded.placement_id
-        reason = _beacon_refusal(placement_id, now)
-    placement = (
-        Placement.objects.filter(pk=placement_id)
-        .only("id", "campaign_id", "facilitator_id")
-        .first()
-        if placement_id
-        else None
-    )
-    InvalidTraffic.objects.create(
-        source=InvalidTraffic.Source.BEACON,
-        reason=reason,
-        occurred_at=now,
-        placement=placement,
-        campaign_id=placement.campaign_id if placement else None,
-        facilitator_id=placement.facilitator_id if placement else None,
-        detail={} if placement or not placement_id else {"placementId": str(placement_id)},
-    )
+    with transaction.atomic():
+        if decoded is None:
+            reason, placement_id = FORGED_TOKEN, None
+        elif decoded.expired(now):
+            reason, placement_id = EXPIRED_PLACEMENT, decoded.placement_id
+        elif campaign_services.verify_impression(
+            placement_id=decoded.placement_id, now=now, transports=BEACON_TRANSPORTS
+        ):
+            billing.on_impression(
+                placement_id=decoded.placement_id, evidence={"source": "beacon"}, now=now
+            )
+            return None
+        else:
+            placement_id = decoded.placement_id
+            reason = _beacon_refusal(placement_id, now)
+        placement = (
+            Placement.objects.filter(pk=placement_id)
+            .only("id", "campaign_id", "facilitator_id")
+            .first()
+            if placement_id
+            else None
+        )
+        billing.flag(
+            source=InvalidTraffic.Source.BEACON,
+            reason=reason,
+            now=now,
+            placement=placement,
+            facilitator_id=placement.facilitator_id if placement else None,
+            detail={"placementId": str(placement_id)} if placement_id and not placement else {},
+        )
     return reason
+
+
+def record_click(*, token: str, now: dt.datetime | None = None) -> str | None:
+    """Count a placement's click, and bill it under cpc. Returns where to send the client
+    (the recommended resource), or None for a token that names no placement of ours."""
+    now = now or clock.now()
+    decoded = tokens.decode(token)
+    placement = placement_with_campaign(decoded.placement_id) if decoded is not None else None
+    with transaction.atomic():
+        if placement is None:
+            billing.flag(
+                source=InvalidTraffic.Source.CLICK,
+                reason=FORGED_TOKEN if decoded is None else UNKNOWN_PLACEMENT,
+                now=now,
+            )
+            return None
+        if campaign_services.record_click(placement_id=placement.id, now=now):
+            billing.on_click(placement_id=placement.id, evidence={"source": "click"}, now=now)
+        else:
+            reason = DUPLICATE_CLICK if placement.clicked_at else EXPIRED_PLACEMENT
+            billing.flag(
+                source=InvalidTraffic.Source.CLICK,
+                reason=reason,
+                now=now,
+                placement=placement,
+                facilitator_id=placement.facilitator_id,
+            )
+    return placement.conversion_resource
 
 
 def _beacon_refusal(placement_id: uuid.UUID, now: dt.datetime) -> str:
@@ -386,3 +427,18 @@ def _beacon_refusal(placement_id: uuid.UUID, now: dt.datetime) -> str:
     if placement.transport not in BEACON_TRANSPORTS:
         return WRONG_TRANSPORT
     return EXPIRED_PLACEMENT
+
+
+def click_destination(token: str) -> str | None:
+    """Where a click link leads, without counting anything (used when the database fails
+    part-way; the signed token alone cannot name the resource, so this may also fail)."""
+    decoded = tokens.decode(token)
+    if decoded is None:
+        return None
+    try:
+        placement = (
+            Placement.objects.filter(pk=decoded.placement_id).only("conversion_resource").first()
+        )
+    except DatabaseError:
+        return None
+    return placement.conversion_resource if placement else None

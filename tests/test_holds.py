@@ -5,7 +5,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from campaigns import services, tasks
+from billing import services as billing
+from billing import tasks as billing_tasks
+from campaigns import tasks
 from campaigns.models import Campaign, Placement
 from tests.factories import CampaignFactory, evm_address
 
@@ -23,6 +25,17 @@ def place(client, payer_n: int) -> dict:
     ).json()
 
 
+def release(now) -> int:
+    """Attribution first: conversion-billed holds wait until every settlement is checked."""
+    billing.attribute_pending(now=now)
+    return billing.release_expired_holds(now=now)
+
+
+@pytest.fixture(autouse=True)
+def _no_evidence_grace(settings):
+    settings.EVIDENCE_GRACE_SECONDS = 0
+
+
 @pytest.mark.django_db
 def test_expired_holds_are_released_once_and_free_the_budget(facilitator_client):
     campaign = CampaignFactory(
@@ -31,9 +44,9 @@ def test_expired_holds_are_released_once_and_free_the_budget(facilitator_client)
     assert place(facilitator_client, 1)["matched"] and place(facilitator_client, 2)["matched"]
     assert place(facilitator_client, 3)["matched"] is False  # full
 
-    later = timezone.now() + dt.timedelta(seconds=601)
-    assert services.release_expired_holds(now=later) == 2
-    assert services.release_expired_holds(now=later) == 0  # idempotent
+    later = timezone.now() + dt.timedelta(seconds=611)  # past the window and the margin
+    assert release(later) == 2
+    assert release(later) == 0  # idempotent
     campaign.refresh_from_db()
     assert (campaign.held_millis, campaign.day_held_millis) == (0, 0)
     assert set(Placement.objects.values_list("state", "hold_millis")) == {("expired", 0)}
@@ -44,7 +57,7 @@ def test_expired_holds_are_released_once_and_free_the_budget(facilitator_client)
 def test_holds_are_not_released_before_expiry(facilitator_client):
     CampaignFactory(attribution_window_seconds=600)
     place(facilitator_client, 1)
-    assert services.release_expired_holds(now=timezone.now() + dt.timedelta(seconds=500)) == 0
+    assert release(timezone.now() + dt.timedelta(seconds=500)) == 0
     assert Placement.objects.get().hold_millis > 0
 
 
@@ -63,7 +76,7 @@ def test_release_of_a_past_days_hold_leaves_todays_counters(facilitator_client):
     place(facilitator_client, 1)
     yesterday = timezone.now().date() - dt.timedelta(days=1)
     Placement.objects.update(hold_day=yesterday)
-    services.release_expired_holds(now=timezone.now() + dt.timedelta(days=1))
+    release(timezone.now() + dt.timedelta(days=1))
     campaign.refresh_from_db()
     assert campaign.held_millis == 0
     assert campaign.day_held_millis == 1_000_000  # today's counter speaks of today only
@@ -73,8 +86,10 @@ def test_release_of_a_past_days_hold_leaves_todays_counters(facilitator_client):
 def test_release_task_runs_the_service(facilitator_client):
     CampaignFactory(attribution_window_seconds=60)
     place(facilitator_client, 1)
-    Placement.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
-    assert tasks.release_expired_holds.apply().get() == 1
+    past = timezone.now() - dt.timedelta(seconds=10)
+    Placement.objects.update(expires_at=past, release_at=past, attribution_deadline=past)
+    billing.attribute_pending(now=timezone.now() + dt.timedelta(seconds=10))
+    assert billing_tasks.release_expired_holds.apply().get() == 1
 
 
 @pytest.mark.django_db

@@ -53,6 +53,7 @@ def test_match_answers_the_compatible_shape(facilitator_client, facilitator):
         "impressionBeacon",
         "conversionResource",
         "impressionToken",
+        "tracking",
     }
     assert data["matched"] is True
     assert data["campaignId"] == str(campaign.id)
@@ -64,6 +65,8 @@ def test_match_answers_the_compatible_shape(facilitator_client, facilitator):
     assert data["conversionResource"] == "https://weather.example.net/v1/forecast"
     token = data["impressionToken"]
     assert data["impressionBeacon"] == f"http://testserver/v1/track/impression/{token}"
+    assert data["tracking"] == {"clickUrl": f"http://testserver/v1/track/click/{token}"}
+    assert data["tracking"] == {"clickUrl": f"http://testserver/v1/track/click/{token}"}
 
     placement = Placement.objects.get()
     decoded = tokens.decode(token)

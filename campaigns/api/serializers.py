@@ -188,6 +188,12 @@ class RecommendationSerializer(serializers.Serializer):
     currency = serializers.CharField(required=False)
 
 
+class MatchTrackingSerializer(serializers.Serializer):
+    clickUrl = serializers.URLField(
+        help_text="Ours: a link to the recommended resource that counts the click (cpc)."
+    )
+
+
 class MatchOutputSerializer(serializers.Serializer):
     """`{"matched": false}` when nothing matched; every other field only on a match."""
 
@@ -197,3 +203,4 @@ class MatchOutputSerializer(serializers.Serializer):
     impressionBeacon = serializers.URLField(required=False)
     conversionResource = serializers.CharField(required=False)
     impressionToken = serializers.CharField(required=False)
+    tracking = MatchTrackingSerializer(required=False)

@@ -191,8 +191,8 @@ class CampaignPauseApi(APIView):
         return Response(CampaignOutputSerializer(campaign).data)
 
 
-def _beacon_url(request, token: str) -> str:
-    path = f"/v1/track/impression/{token}"
+def _tracking_url(request, kind: str, token: str) -> str:
+    path = f"/v1/track/{kind}/{token}"
     if settings.PUBLIC_BASE_URL:
         return settings.PUBLIC_BASE_URL + path
     return request.build_absolute_uri(path)
@@ -246,8 +246,9 @@ class MatchApi(APIView):
                 "matched": True,
                 "campaignId": str(campaign.id),
                 "recommendation": recommendation,
-                "impressionBeacon": _beacon_url(request, outcome.token),
+                "impressionBeacon": _tracking_url(request, "impression", outcome.token),
                 "conversionResource": outcome.placement.conversion_resource,
                 "impressionToken": outcome.token,
+                "tracking": {"clickUrl": _tracking_url(request, "click", outcome.token)},
             }
         )

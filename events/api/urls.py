@@ -7,4 +7,5 @@ from events.api import views
 urlpatterns = [
     path("events", views.EventsApi.as_view(), name="events"),
     path("track/impression/<str:token>", views.impression_beacon, name="track-impression"),
+    path("track/click/<str:token>", views.click_redirect, name="track-click"),
 ]

@@ -3,7 +3,7 @@
 import logging
 
 from django.db import DatabaseError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views.decorators.http import require_safe
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from adnet.core import clock
+from adnet.core.api_errors import error_body
 from campaigns.api.serializers import ErrorSerializer
 from events import services
 from events.api.serializers import EventAcceptedSerializer, EventInputSerializer
@@ -89,4 +90,28 @@ def impression_beacon(request, token: str) -> HttpResponse:
         logger.warning("beacon not recorded: database unavailable")
     response = HttpResponse(status=204)
     response["Cache-Control"] = "no-store"
+    return response
+
+
+@extend_schema(
+    operation_id="track_click",
+    auth=[],
+    responses={
+        302: OpenApiResponse(description="To the recommended resource."),
+        404: ErrorSerializer,
+    },
+)
+@require_safe
+def click_redirect(request, token: str) -> HttpResponse:
+    """The placement's click link: counted once (billed under cpc), then on to the resource."""
+    try:
+        destination = services.record_click(token=token, now=clock.now())
+    except DatabaseError:
+        logger.warning("click not recorded: database unavailable")
+        destination = services.click_destination(token)
+    if destination is None:
+        return JsonResponse(error_body("not_found", "Unknown link."), status=404)
+    response = HttpResponseRedirect(destination)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
     return response

@@ -10,10 +10,10 @@ from django.db import OperationalError, connections
 from django.test import Client
 from django.utils import timezone
 
+from billing.models import InvalidTraffic
 from campaigns import tokens
 from campaigns.models import Placement
 from events import services
-from events.models import InvalidTraffic
 from tests.factories import CampaignFactory, evm_address
 
 

@@ -10,11 +10,12 @@ from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from billing.models import InvalidTraffic
 from campaigns import tokens
 from campaigns.models import Placement
 from conftest import client_with
 from events import services
-from events.models import EventConflict, InvalidTraffic, SettlementEvent
+from events.models import EventConflict, SettlementEvent
 from facilitators import services as facilitator_services
 from tests.factories import CampaignFactory, FacilitatorFactory, evm_address
 
@@ -236,7 +237,7 @@ def _invalid_reason() -> str:
     event = SettlementEvent.objects.get()
     assert event.status == SettlementEvent.Status.INVALID
     record = InvalidTraffic.objects.get()
-    assert record.event_id == event.id
+    assert record.source_ref == str(event.id)
     assert record.reason == event.invalid_reason
     return record.reason
 

@@ -1,0 +1,20 @@
+"""Periodic billing work run by Celery beat; each task is idempotent and bounded."""
+
+from celery import shared_task
+
+from billing import services
+
+
+@shared_task(name="billing.tasks.attribute_settlements", time_limit=60, soft_time_limit=50)
+def attribute_settlements() -> int:
+    return services.attribute_pending()
+
+
+@shared_task(name="billing.tasks.release_expired_holds", time_limit=60, soft_time_limit=50)
+def release_expired_holds() -> int:
+    return services.release_expired_holds()
+
+
+@shared_task(name="billing.tasks.reconcile", time_limit=300, soft_time_limit=280)
+def reconcile() -> int:
+    return len(services.reconcile().mismatches)
