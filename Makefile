@@ -11,7 +11,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= $(PYTHON)
 
-.PHONY: install run test smoke lint check ci bench clean
+.PHONY: install run test test-faults smoke lint check ci bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -26,9 +26,15 @@ run: install
 	$(PY) manage.py seeddemo --base-url http://$(HOST):$(PORT)
 	HOST=$(HOST) PORT=$(PORT) scripts/serve
 
-# The whole suite except the quick-start smoke test (which `make smoke` runs).
+# The whole suite except the quick-start smoke test (which `make smoke` runs) and the
+# fault-injection tests with real processes (which `make test-faults` runs).
 test: install
-	$(PY) -m pytest -m "not smoke" -q
+	$(PY) -m pytest -m "not smoke and not faults" -q
+
+# Redis stopped, a worker killed with -9, PostgreSQL unreachable: real gunicorn, Celery
+# worker and redis-server processes (needs DATABASE_URL, REDIS_URL and /usr/bin/redis-server).
+test-faults: install
+	$(PY) -m pytest -m faults -q
 
 smoke: install
 	$(PY) -m pytest -m smoke -q
@@ -46,7 +52,7 @@ bench: install
 	@command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
 	$(PY) scripts/bench.py $(BENCH_ARGS)
 
-ci: lint check test smoke
+ci: lint check test test-faults smoke
 
 clean:
 	rm -rf .venv $(TOOLS) var staticfiles .pytest_cache

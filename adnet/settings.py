@@ -123,11 +123,22 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
-    # max_retries=0: a publish tries the connection once. kombu's default retries it for
-    # broker_connection_timeout (about 6 s per publish with Redis down), which would hold
-    # every POST /v1/events that long; the inbox sweeper is the retry. The worker's own
-    # reconnect loop uses broker_connection_max_retries and is not affected.
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600, "max_retries": 0}
+    # Redis going away must neither slow the API down nor stop the worker (tests/faults):
+    # - max_retries=0: a publish tries the connection once. kombu's default keeps retrying
+    #   for about 6 s, which held every POST /v1/events that long; the inbox sweeper is the
+    #   retry. The worker's reconnect loop uses broker_connection_max_retries, not this.
+    # - ack_emulation=False: with it, a worker that loses Redis while a task runs tries to
+    #   restore its unacked messages through the closed connection and dies ("Unrecoverable
+    #   error: AttributeError ... 'hostname'", celery/kombu 5.7). Redelivery by the broker is
+    #   not what recovers work here: the event inbox's lease and sweeper do, and every other
+    #   task is periodic (beat runs it again).
+    # - socket_connect_timeout: a Redis that drops packets instead of refusing them costs a
+    #   publish a quarter of a second, not the operating system's connect timeout.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        "max_retries": 0,
+        "ack_emulation": False,
+        "socket_connect_timeout": 0.25,
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     _broker_dir = VAR_DIR / "broker"
