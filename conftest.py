@@ -37,6 +37,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_catalog():
+    """Factories write campaigns without the services' version bump: start each test clean."""
+    from campaigns import catalog
+
+    catalog.forget()
+    yield
+    catalog.forget()
+
+
+@pytest.fixture(autouse=True)
 def _celery_runs_inline(request):
     """Tasks run in the test process unless a test asks for the real broker (fault tests)."""
     if request.node.get_closest_marker("real_broker"):

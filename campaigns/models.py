@@ -292,3 +292,17 @@ class TxClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network} {self.tx_hash} ({self.role})"
+
+
+class CatalogVersion(models.Model):
+    """One row whose number changes with every change to what matching may see.
+
+    Bumped in the same transaction as the change, so each process can keep a compiled
+    snapshot of live campaigns and check it with one primary-key read.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"catalog v{self.version}"

@@ -21,7 +21,7 @@ from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThanOr
 from adnet.core import clock
 from adnet.core.errors import ValidationFailed
 from adnet.core.money import MILLIS_PER_ATOMIC
-from campaigns import tokens
+from campaigns import catalog, tokens
 from campaigns.errors import (
     AdvertiserNotFound,
     BudgetBelowCommitted,
@@ -32,12 +32,13 @@ from campaigns.matching import engine, patterns
 from campaigns.models import (
     Advertiser,
     Campaign,
+    CatalogVersion,
     MatchRequest,
     PayerDailyCount,
     Placement,
     TxClaim,
 )
-from campaigns.selectors import advertiser_exists, live_campaigns
+from campaigns.selectors import advertiser_exists
 from facilitators import services as facilitator_services
 from facilitators.services import IssuedKey
 
@@ -95,13 +96,24 @@ def _check_values(values: dict[str, Any]) -> None:
         raise ValidationFailed(details=errors)
 
 
+def bump_catalog() -> None:
+    """Tell every process that the live campaigns changed (see campaigns.catalog)."""
+    if not CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1):
+        CatalogVersion.objects.get_or_create(pk=1)
+
+
 def create_campaign(*, advertiser_id: uuid.UUID, values: dict[str, Any]) -> Campaign:
     values = {"bid_strategy": Campaign.BidStrategy.CPA, "schedule_end": None, **values}
     _check_values(values)
     advertiser = Advertiser.objects.filter(pk=advertiser_id).first()
     if advertiser is None:
         raise ValidationFailed(details={"advertiser_id": ["No such advertiser."]})
-    return Campaign.objects.create(advertiser=advertiser, status=Campaign.Status.DRAFT, **values)
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            advertiser=advertiser, status=Campaign.Status.DRAFT, **values
+        )
+        bump_catalog()
+    return campaign
 
 
 def update_campaign(*, campaign: Campaign, changes: dict[str, Any]) -> Campaign:
@@ -131,6 +143,7 @@ def update_campaign(*, campaign: Campaign, changes: dict[str, Any]) -> Campaign:
                 ),
                 day=Case(When(stale, then=Value(today)), default=F("day")),
             )
+            bump_catalog()
     except IntegrityError as exc:
         if "committed_within" in str(exc):
             raise BudgetBelowCommitted() from exc
@@ -144,13 +157,18 @@ def update_campaign(*, campaign: Campaign, changes: dict[str, Any]) -> Campaign:
 def activate_campaign(*, campaign: Campaign) -> Campaign:
     now = clock.now()
     hold = engine.hold_millis(campaign.bid_strategy, campaign.max_bid_amount)
-    activated = (
-        Campaign.objects.filter(pk=campaign.pk)
-        .exclude(status=Campaign.Status.ACTIVE)
-        .filter(Q(schedule_end__isnull=True) | Q(schedule_end__gt=now))
-        .filter(GreaterThanOrEqual(F("budget_total") * MILLIS_PER_ATOMIC - F("spent_millis"), hold))
-        .update(status=Campaign.Status.ACTIVE, updated_at=now)
-    )
+    with transaction.atomic():
+        activated = (
+            Campaign.objects.filter(pk=campaign.pk)
+            .exclude(status=Campaign.Status.ACTIVE)
+            .filter(Q(schedule_end__isnull=True) | Q(schedule_end__gt=now))
+            .filter(
+                GreaterThanOrEqual(F("budget_total") * MILLIS_PER_ATOMIC - F("spent_millis"), hold)
+            )
+            .update(status=Campaign.Status.ACTIVE, updated_at=now)
+        )
+        if activated:
+            bump_catalog()
     campaign.refresh_from_db()
     if activated or campaign.status == Campaign.Status.ACTIVE:
         return campaign
@@ -160,9 +178,11 @@ def activate_campaign(*, campaign: Campaign) -> Campaign:
 
 
 def pause_campaign(*, campaign: Campaign) -> Campaign:
-    paused = Campaign.objects.filter(
-        pk=campaign.pk, status__in=[Campaign.Status.ACTIVE, Campaign.Status.PAUSED]
-    ).update(status=Campaign.Status.PAUSED, updated_at=clock.now())
+    with transaction.atomic():
+        paused = Campaign.objects.filter(
+            pk=campaign.pk, status__in=[Campaign.Status.ACTIVE, Campaign.Status.PAUSED]
+        ).update(status=Campaign.Status.PAUSED, updated_at=clock.now())
+        bump_catalog()
     campaign.refresh_from_db()
     if not paused:
         raise InvalidTransition(f"Only an active campaign can be paused (it is {campaign.status}).")
@@ -171,9 +191,13 @@ def pause_campaign(*, campaign: Campaign) -> Campaign:
 
 def complete_ended_campaigns(*, now: dt.datetime | None = None) -> int:
     now = now or clock.now()
-    return Campaign.objects.filter(
-        status__in=[Campaign.Status.ACTIVE, Campaign.Status.PAUSED], schedule_end__lte=now
-    ).update(status=Campaign.Status.COMPLETED, updated_at=now)
+    with transaction.atomic():
+        completed = Campaign.objects.filter(
+            status__in=[Campaign.Status.ACTIVE, Campaign.Status.PAUSED], schedule_end__lte=now
+        ).update(status=Campaign.Status.COMPLETED, updated_at=now)
+        if completed:
+            bump_catalog()
+    return completed
 
 
 # --- Matching: placing a campaign on a settlement ------------------------------------------
@@ -234,9 +258,12 @@ def _take_hold(campaign_id: uuid.UUID, hold: int, day: dt.date, now: dt.datetime
 
 def _mark_exhausted_if_spent(campaign_id: uuid.UUID, hold: int, now: dt.datetime) -> None:
     """Charges alone leave no room for one more hold: the campaign is done for good."""
-    Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.ACTIVE).filter(
-        GreaterThan(F("spent_millis") + hold, F("budget_total") * MILLIS_PER_ATOMIC)
-    ).update(status=Campaign.Status.EXHAUSTED, updated_at=now)
+    if (
+        Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.ACTIVE)
+        .filter(GreaterThan(F("spent_millis") + hold, F("budget_total") * MILLIS_PER_ATOMIC))
+        .update(status=Campaign.Status.EXHAUSTED, updated_at=now)
+    ):
+        bump_catalog()
 
 
 def conversion_key(url: str) -> str:
@@ -339,8 +366,10 @@ def match_settlement(
     later computes fill rate and attributes conversions.
     """
     now = now or clock.now()
-    live = live_campaigns(now)
-    offers = engine.rank(live.cards, settlement, now, rng or _rng)
+    live = catalog.current(now)
+    offers = engine.rank(
+        live.index.candidates(settlement.resource_url), settlement, now, rng or _rng
+    )
     with transaction.atomic():
         request = MatchRequest.objects.create(
             facilitator_id=facilitator_id,

@@ -226,6 +226,9 @@ def main() -> int:
                 .replace("__RESOURCE__", RESOURCE)
                 .replace("__RUN__", str(run_id + count)),
             }
+            # Warm every worker process up (imports, connections, snapshots) before measuring.
+            for name, script in scripts.items():
+                run_wrk(base + ("/v1/ping" if name == "ping" else ""), script, 16, 2)
             for connections in [int(c) for c in args.connections.split(",")]:
                 for name, script in scripts.items():
                     path_base = base + ("/v1/ping" if name == "ping" else "")

@@ -20,6 +20,7 @@ from hypothesis.stateful import (
 
 from billing import services as billing
 from billing.models import Charge
+from campaigns import catalog
 from campaigns import services as campaign_services
 from campaigns.matching import patterns
 from campaigns.matching.engine import Settlement
@@ -62,6 +63,7 @@ class BillingMachine(RuleBasedStateMachine):
 
     @initialize()
     def campaigns(self):
+        catalog.forget()  # each run has new campaigns, created behind the services' back
         self.facilitator = FacilitatorFactory()
         self.campaigns = []
         for strategy, bid, total, daily in STRATEGIES:

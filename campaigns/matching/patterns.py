@@ -1,5 +1,6 @@
 """URL globs of target_url_patterns: `*` matches any run of characters, the rest is literal."""
 
+import functools
 import re
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ def validate(pattern: object) -> str:
     return pattern
 
 
+@functools.lru_cache(maxsize=65536)
 def compile_glob(pattern: str) -> re.Pattern[str]:
     """Globs match the whole URL, case-insensitively: `*jupiter*` is "contains",
     `https://api.example.com/*` is "starts with"."""
