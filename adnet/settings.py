@@ -243,6 +243,9 @@ EVENT_MAX_ATTEMPTS = env_int("EVENT_MAX_ATTEMPTS", 5)
 EVIDENCE_GRACE_SECONDS = env_int("EVIDENCE_GRACE_SECONDS", 600)
 # A placement's click link lives this long (CPC placements).
 CLICK_TTL_SECONDS = env_int("CLICK_TTL_SECONDS", 3600)
+# Even pacing lets a campaign commit its daily budget in proportion to the time of day,
+# looking this far ahead so that delivery can start right after midnight.
+PACING_LOOKAHEAD_SECONDS = env_int("PACING_LOOKAHEAD_SECONDS", 900)
 # Placements per payer per campaign per UTC day when a campaign sets no frequency_cap.
 DEFAULT_FREQUENCY_CAP = env_int("DEFAULT_FREQUENCY_CAP", 20)
 

@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from campaigns.matching.index import CampaignIndex
 from campaigns.models import Campaign, CatalogVersion
-from campaigns.selectors import card_for
+from campaigns.selectors import card_for, recent_history
 
 MAX_AGE_SECONDS = 60.0
 
@@ -43,7 +43,8 @@ def build(version: int, now: dt.datetime) -> Catalog:
         .filter(Q(schedule_end__isnull=True) | Q(schedule_end__gt=now))
     )
     by_id = {str(row.id): row for row in rows}
-    index = CampaignIndex(card_for(row) for row in by_id.values())
+    history = recent_history(now)
+    index = CampaignIndex(card_for(row, history.get(row.id)) for row in by_id.values())
     return Catalog(version=version, built_at=time.monotonic(), index=index, rows=by_id)
 
 

@@ -2,14 +2,13 @@
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from campaigns.errors import AdvertiserNotFound, CampaignNotFound
 from campaigns.matching import patterns
-from campaigns.matching.engine import CampaignCard
+from campaigns.matching.engine import NO_HISTORY, CampaignCard, History
 from campaigns.models import Advertiser, Campaign, Placement
 from facilitators.selectors import Principal
 
@@ -58,15 +57,7 @@ def advertiser_exists(advertiser_id: uuid.UUID) -> bool:
     return Advertiser.objects.filter(pk=advertiser_id).exists()
 
 
-@dataclass(frozen=True)
-class LiveCampaigns:
-    """The campaigns that may answer now: plain cards for the engine, rows for the answer."""
-
-    cards: list[CampaignCard]
-    rows: dict[str, Campaign]
-
-
-def card_for(campaign: Campaign) -> CampaignCard:
+def card_for(campaign: Campaign, history: History | None = None) -> CampaignCard:
     return CampaignCard(
         id=str(campaign.id),
         advertiser_wallet=campaign.advertiser.wallet_address,
@@ -80,17 +71,32 @@ def card_for(campaign: Campaign) -> CampaignCard:
         schedule_start=campaign.schedule_start,
         schedule_end=campaign.schedule_end,
         frequency_cap=campaign.frequency_cap or settings.DEFAULT_FREQUENCY_CAP,
+        stats=history or NO_HISTORY,
     )
 
 
-def live_campaigns(now: dt.datetime) -> LiveCampaigns:
+HISTORY_WINDOW = dt.timedelta(days=7)
+
+
+def recent_history(now: dt.datetime) -> dict[uuid.UUID, History]:
+    """Each campaign's placements of the last week and how many became billable events."""
     rows = (
-        Campaign.objects.select_related("advertiser")
-        .filter(status=Campaign.Status.ACTIVE, schedule_start__lte=now)
-        .filter(Q(schedule_end__isnull=True) | Q(schedule_end__gt=now))
+        Placement.objects.filter(matched_at__gte=now - HISTORY_WINDOW)
+        .values("campaign_id")
+        .annotate(
+            placements=Count("id"),
+            impressions=Count("impression_at"),
+            clicks=Count("clicked_at"),
+            conversions=Count("id", filter=Q(state=Placement.State.CONVERTED)),
+        )
     )
-    by_id = {str(row.id): row for row in rows}
-    return LiveCampaigns(cards=[card_for(row) for row in by_id.values()], rows=by_id)
+    return {
+        row["campaign_id"]: History(
+            placements=row["placements"], impressions=row["impressions"],
+            clicks=row["clicks"], conversions=row["conversions"],
+        )
+        for row in rows
+    }
 
 
 def placement_with_campaign(placement_id: uuid.UUID) -> Placement | None:

@@ -226,8 +226,26 @@ def _take_frequency_slot(campaign_id: uuid.UUID, payer: str, day: dt.date, cap: 
         return cursor.fetchone() is not None
 
 
-def _take_hold(campaign_id: uuid.UUID, hold: int, day: dt.date, now: dt.datetime) -> bool:
-    """Hold `hold` millis of the total and of today's budget, or nothing. One UPDATE."""
+def paced_limit(campaign: Campaign, now: dt.datetime) -> int | None:
+    """Even pacing: by this time of the UTC day, at most this share of the daily budget
+    (in millis) may be committed; a short lookahead lets delivery start at midnight.
+    None for asap campaigns, which may use the whole day's budget at once."""
+    if campaign.pacing == Campaign.Pacing.ASAP:
+        return None
+    start, _ = clock.day_bounds(clock.utc_day(now))
+    elapsed = int((now - start).total_seconds()) + settings.PACING_LOOKAHEAD_SECONDS
+    daily = campaign.budget_daily * MILLIS_PER_ATOMIC
+    return min(daily, daily * elapsed // 86_400)
+
+
+def _take_hold(
+    campaign_id: uuid.UUID, hold: int, day: dt.date, now: dt.datetime, pace: int | None = None
+) -> bool:
+    """Hold `hold` millis of the total and of today's budget, or nothing. One UPDATE.
+
+    `pace` is the even-pacing ceiling of today's commitments (see paced_limit); the daily
+    budget of the row itself is always checked too.
+    """
     today = Q(day=day)
     day_committed = Case(
         When(today, then=F("day_spent_millis") + F("day_held_millis")), default=Value(0)
@@ -244,6 +262,7 @@ def _take_hold(campaign_id: uuid.UUID, hold: int, day: dt.date, now: dt.datetime
                 F("budget_total") * MILLIS_PER_ATOMIC - F("spent_millis") - F("held_millis"), hold
             ),
             LessThanOrEqual(day_committed, F("budget_daily") * MILLIS_PER_ATOMIC - hold),
+            LessThanOrEqual(day_committed, Value(pace - hold if pace is not None else 2**62)),
         )
         .update(
             held_millis=F("held_millis") + hold,
@@ -309,7 +328,7 @@ def _try_place(
         if not _take_frequency_slot(campaign.id, settlement.payer, day, offer.card.frequency_cap):
             transaction.savepoint_rollback(savepoint)
             return None
-        if not _take_hold(campaign.id, hold, day, now):
+        if not _take_hold(campaign.id, hold, day, now, paced_limit(campaign, now)):
             transaction.savepoint_rollback(savepoint)
             _mark_exhausted_if_spent(campaign.id, hold, now)
             return None

@@ -30,7 +30,10 @@ class AdvertiserFactory(factory.django.DjangoModelFactory):
 
 
 class CampaignFactory(factory.django.DjangoModelFactory):
-    """An active CPA campaign that matches everything, unless told otherwise."""
+    """An active CPA campaign that matches everything, unless told otherwise.
+
+    Paced `asap` so that budget tests are not also pacing tests; pacing has its own.
+    """
 
     class Meta:
         model = Campaign
@@ -39,6 +42,7 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Campaign {n}")
     status = Campaign.Status.ACTIVE
     bid_strategy = Campaign.BidStrategy.CPA
+    pacing = Campaign.Pacing.ASAP
     budget_total = 1_000_000_000
     budget_daily = 100_000_000
     max_bid_amount = 10_000

@@ -48,6 +48,40 @@ class CampaignCard:
     schedule_start: dt.datetime
     schedule_end: dt.datetime | None
     frequency_cap: int
+    # Its own recent history: placements, and how many of them were impressions, clicks
+    # and conversions. Zero for a new campaign: the prior then speaks for it.
+    stats: "History" = None  # type: ignore[assignment]
+
+    def __post_init__(self):
+        if self.stats is None:
+            object.__setattr__(self, "stats", NO_HISTORY)
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    placements: int = 0
+    impressions: int = 0
+    clicks: int = 0
+    conversions: int = 0
+
+
+NO_HISTORY = History()
+
+# What a new campaign is assumed to achieve, worth PRIOR_PLACEMENTS placements of evidence:
+# enough that one lucky or unlucky placement does not decide its fate, few enough that its
+# own history takes over within a day of traffic.
+PRIOR_RATES = {"impression": 0.5, "click": 0.05, "conversion": 0.02}
+PRIOR_PLACEMENTS = 50
+
+
+def expected_rate(history: History, event: str) -> float:
+    """Smoothed rate of an event per placement: (seen + prior) / (placements + weight)."""
+    seen = {
+        "impression": history.impressions,
+        "click": history.clicks,
+        "conversion": history.conversions,
+    }[event]
+    return (seen + PRIOR_RATES[event] * PRIOR_PLACEMENTS) / (history.placements + PRIOR_PLACEMENTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +98,12 @@ class Settlement:
 
 @dataclass(frozen=True, slots=True)
 class Offer:
-    """A campaign that may answer, with what its placement would bill."""
+    """A campaign that may answer, with what its placement would bill and is worth."""
 
     card: CampaignCard
     billing_event: str
     price_millis: int
+    score: float = 0.0
 
 
 def billing_for(strategy: str, transport: str) -> tuple[str, int]:
@@ -88,9 +123,29 @@ def billing_for(strategy: str, transport: str) -> tuple[str, int]:
     return EVENT_CONVERSION, MILLIS_PER_ATOMIC
 
 
+def expected_value(card: CampaignCard, transport: str) -> float:
+    """Millis a placement is expected to bill: each charge times the rate of its event."""
+    bid, history = card.max_bid_amount, card.stats
+    if card.bid_strategy == STRATEGY_CPM:
+        return bid * expected_rate(history, EVENT_IMPRESSION)
+    if card.bid_strategy == STRATEGY_CPC:
+        return bid * MILLIS_PER_ATOMIC * expected_rate(history, EVENT_CLICK)
+    if card.bid_strategy == STRATEGY_HYBRID and transport == "http":
+        # The impression bills the cpm part; a conversion raises the bill to the full price.
+        return bid * expected_rate(history, EVENT_IMPRESSION) + (
+            bid * MILLIS_PER_ATOMIC - bid
+        ) * expected_rate(history, EVENT_CONVERSION)
+    return bid * MILLIS_PER_ATOMIC * expected_rate(history, EVENT_CONVERSION)
+
+
 def offer_for(card: CampaignCard, transport: str) -> Offer:
     event, multiplier = billing_for(card.bid_strategy, transport)
-    return Offer(card=card, billing_event=event, price_millis=card.max_bid_amount * multiplier)
+    return Offer(
+        card=card,
+        billing_event=event,
+        price_millis=card.max_bid_amount * multiplier,
+        score=expected_value(card, transport),
+    )
 
 
 def hold_millis(strategy: str, max_bid_amount: int) -> int:
@@ -125,13 +180,14 @@ def rank(
     now: dt.datetime,
     rng: random.Random,
 ) -> list[Offer]:
-    """Eligible campaigns, best first: highest price per placement, ties in random order."""
+    """Eligible campaigns, best first: highest expected value per placement (price times
+    the estimated rate of its billable event), ties in random order."""
     offers = [
         offer_for(card, settlement.transport)
         for card in cards
         if exclusion(card, settlement, now) is None
     ]
-    keyed = [(-offer.price_millis, rng.random(), index) for index, offer in enumerate(offers)]
+    keyed = [(-offer.score, rng.random(), index) for index, offer in enumerate(offers)]
     keyed.sort()
     return [offers[index] for _, _, index in keyed]
 

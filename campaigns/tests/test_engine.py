@@ -101,13 +101,37 @@ def test_categories_match_url_or_description_case_insensitively():
     assert engine.exclusion(card(categories=("quote",)), s, NOW) is None
 
 
-def test_rank_orders_by_price_per_placement():
-    cheap = card(id="cheap", max_bid_amount=100)
-    dear = card(id="dear", max_bid_amount=900)
-    # A CPM bid of 50,000 is worth 50 atomic units per placement: less than a CPA of 100.
-    cpm = card(id="cpm", bid_strategy="cpm", max_bid_amount=50_000)
+def test_rank_orders_by_expected_value_per_placement():
+    cheap = card(id="cheap", max_bid_amount=100)  # cpa: 100,000 millis x 2% = 2,000
+    dear = card(id="dear", max_bid_amount=900)  # cpa: 900,000 x 2% = 18,000
+    cpm = card(id="cpm", bid_strategy="cpm", max_bid_amount=50_000)  # 50,000 x 50% = 25,000
     ranked = engine.rank([cheap, cpm, dear], settlement(), NOW, random.Random(1))
-    assert [o.card.id for o in ranked] == ["dear", "cheap", "cpm"]
+    assert [o.card.id for o in ranked] == ["cpm", "dear", "cheap"]
+    assert ranked[1].score == pytest.approx(18_000)
+
+
+def test_history_moves_a_campaign_away_from_its_prior():
+    proven = card(
+        id="proven", max_bid_amount=500, stats=engine.History(placements=1000, conversions=100)
+    )  # 10%: 50,000
+    unproven = card(id="unproven", max_bid_amount=2000)  # prior 2%: 40,000
+    flop = card(
+        id="flop", max_bid_amount=5000, stats=engine.History(placements=5000, conversions=0)
+    )  # ~0.02%: ~980
+    ranked = engine.rank([flop, unproven, proven], settlement(), NOW, random.Random(1))
+    assert [o.card.id for o in ranked] == ["proven", "unproven", "flop"]
+
+
+def test_a_new_campaign_is_not_starved_by_one_bad_placement():
+    assert engine.expected_rate(engine.History(placements=1), "conversion") == pytest.approx(1 / 51)
+
+
+def test_hybrid_value_counts_the_impression_and_the_conversion():
+    hybrid = card(bid_strategy="hybrid", max_bid_amount=1000)
+    http = engine.offer_for(hybrid, "http").score
+    mcp = engine.offer_for(hybrid, "mcp").score
+    assert http == pytest.approx(1000 * 0.5 + 999_000 * 0.02)
+    assert mcp == pytest.approx(1_000_000 * 0.02)
 
 
 def test_rank_drops_excluded_campaigns():
