@@ -38,12 +38,17 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _fresh_catalog():
-    """Factories write campaigns without the services' version bump: start each test clean."""
+    """Factories write campaigns and keys behind the services' back: start each test clean
+    of per-process caches (the campaign catalog, API keys, key-use throttling)."""
     from campaigns import catalog
+    from facilitators import selectors, services
 
     catalog.forget()
+    selectors.forget_cached_keys()
+    services._last_recorded.clear()
     yield
     catalog.forget()
+    selectors.forget_cached_keys()
 
 
 @pytest.fixture(autouse=True)

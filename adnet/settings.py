@@ -246,6 +246,9 @@ CLICK_TTL_SECONDS = env_int("CLICK_TTL_SECONDS", 3600)
 # Even pacing lets a campaign commit its daily budget in proportion to the time of day,
 # looking this far ahead so that delivery can start right after midnight.
 PACING_LOOKAHEAD_SECONDS = env_int("PACING_LOOKAHEAD_SECONDS", 900)
+# How long a process trusts its cached answer for an API key (revocations elsewhere take
+# at most this long to apply; in the revoking process they apply at once).
+API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 2)
 # Placements per payer per campaign per UTC day when a campaign sets no frequency_cap.
 DEFAULT_FREQUENCY_CAP = env_int("DEFAULT_FREQUENCY_CAP", 20)
 

@@ -92,8 +92,10 @@ def recent_history(now: dt.datetime) -> dict[uuid.UUID, History]:
     )
     return {
         row["campaign_id"]: History(
-            placements=row["placements"], impressions=row["impressions"],
-            clicks=row["clicks"], conversions=row["conversions"],
+            placements=row["placements"],
+            impressions=row["impressions"],
+            clicks=row["clicks"],
+            conversions=row["conversions"],
         )
         for row in rows
     }

@@ -595,3 +595,108 @@ def record_click(*, placement_id: uuid.UUID, now: dt.datetime) -> bool:
             state__in=Placement.OPEN_STATES,
         ).update(clicked_at=now)
     )
+
+
+# --- Explain: a dry run of matching for operators --------------------------------------------
+
+
+def explain_match(
+    *,
+    settlement: engine.Settlement,
+    now: dt.datetime | None = None,
+    campaign_ids: list[uuid.UUID] | None = None,
+) -> dict[str, Any]:
+    """Which campaigns matching would consider for this settlement, why each would or would
+    not answer, and with what score. Reads only: nothing is held, placed or recorded."""
+    now = now or clock.now()
+    live = catalog.current(now)
+    cards = {card.id: card for card in live.index.candidates(settlement.resource_url)}
+    url_matched = set(cards)
+    for campaign_id in campaign_ids or ():
+        card = live.index.cards.get(str(campaign_id))
+        if card is not None:
+            cards.setdefault(card.id, card)
+    day = clock.utc_day(now)
+    rows = {
+        str(row.id): row
+        for row in Campaign.objects.filter(pk__in=list(cards)).select_related("advertiser")
+    }
+    caps = {
+        str(campaign_id): count
+        for campaign_id, count in PayerDailyCount.objects.filter(
+            campaign_id__in=list(cards), payer=settlement.payer, day=day
+        ).values_list("campaign_id", "count")
+    }
+    ranked = {
+        o.card.id: n
+        for n, o in enumerate(engine.rank(cards.values(), settlement, now, random.Random(0)))
+    }
+    entries, winner = [], None
+    for card in sorted(cards.values(), key=lambda c: ranked.get(c.id, len(ranked))):
+        row = rows.get(card.id)
+        offer = engine.offer_for(card, settlement.transport)
+        reason = (
+            engine.EXCLUDED_URL_PATTERN
+            if card.id not in url_matched
+            else engine.exclusion(card, settlement, now)
+        )
+        budget = _budget_view(row, offer, now, day) if row is not None else None
+        if reason is None:
+            reason = _budget_reason(row, budget, caps.get(card.id, 0), card.frequency_cap)
+        if reason is None and winner is None:
+            winner = card.id
+        entries.append(
+            {
+                "campaignId": card.id,
+                "name": row.name if row else "",
+                "bidStrategy": card.bid_strategy,
+                "excluded": reason,
+                "billingEvent": offer.billing_event,
+                "priceMillis": offer.price_millis,
+                "expectedRate": round(offer.score / offer.price_millis, 6)
+                if offer.price_millis
+                else 0,
+                "score": round(offer.score, 3),
+                "budget": budget,
+                "frequency": {"cap": card.frequency_cap, "usedToday": caps.get(card.id, 0)},
+            }
+        )
+    return {
+        "explain": True,
+        "matched": winner is not None,
+        "winner": winner,
+        "candidates": entries,
+        "notConsidered": len(live.index) - len(url_matched),
+    }
+
+
+def _budget_view(row: Campaign, offer: engine.Offer, now: dt.datetime, day: dt.date) -> dict:
+    hold = engine.hold_millis(row.bid_strategy, row.max_bid_amount)
+    today_committed = (row.day_spent_millis + row.day_held_millis) if row.day == day else 0
+    pace = paced_limit(row, now)
+    return {
+        "holdMillis": hold,
+        "remainingTotalMillis": row.budget_total * MILLIS_PER_ATOMIC
+        - row.spent_millis
+        - row.held_millis,
+        "remainingTodayMillis": row.budget_daily * MILLIS_PER_ATOMIC - today_committed,
+        "pacedLimitMillis": pace,
+        "committedTodayMillis": today_committed,
+    }
+
+
+def _budget_reason(row: Campaign | None, budget: dict | None, used: int, cap: int) -> str | None:
+    if row is None or row.status != Campaign.Status.ACTIVE:
+        return "not_active"
+    if used >= cap:
+        return "frequency_capped"
+    hold = budget["holdMillis"]
+    if budget["remainingTotalMillis"] < hold:
+        return "budget_total_committed"
+    if budget["remainingTodayMillis"] < hold:
+        return "budget_daily_committed"
+    if budget["pacedLimitMillis"] is not None and (
+        budget["committedTodayMillis"] + hold > budget["pacedLimitMillis"]
+    ):
+        return "paced"
+    return None

@@ -1,8 +1,12 @@
 """Reads for facilitators and API keys, above all: who is calling with this key?"""
 
 import hmac
+import threading
+import time
 import uuid
 from dataclasses import dataclass
+
+from django.conf import settings
 
 from facilitators import keys
 from facilitators.models import ApiKey, Facilitator
@@ -35,8 +39,44 @@ class Principal:
         return self.kind == ApiKey.Kind.ADVERTISER
 
 
+_cache: dict[str, tuple[Principal | None, float]] = {}
+_cache_lock = threading.Lock()
+_CACHE_MAX_ENTRIES = 10_000
+
+
 def principal_for_key(raw: str) -> Principal | None:
     """The caller a presented key names, or None for any key that must not work.
+
+    Answers come from a per-process cache for API_KEY_CACHE_SECONDS, so the hot path does
+    not query the database; a revocation through the services is seen at once by this
+    process and within that many seconds by every other one.
+    """
+    digest = keys.digest(raw or "")
+    hit = _cache.get(digest)
+    now = time.monotonic()
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    principal = _lookup(raw)
+    with _cache_lock:
+        if len(_cache) >= _CACHE_MAX_ENTRIES:
+            _cache.clear()  # bounded: a flood of made-up keys cannot grow it without limit
+        _cache[digest] = (principal, now + settings.API_KEY_CACHE_SECONDS)
+    return principal
+
+
+def forget_cached_keys(*, key_pk: int | None = None) -> None:
+    """Drop cached answers (for one key, or all) so a revocation applies here at once."""
+    with _cache_lock:
+        if key_pk is None:
+            _cache.clear()
+            return
+        for digest, (principal, _) in list(_cache.items()):
+            if principal is not None and principal.key_pk == key_pk:
+                del _cache[digest]
+
+
+def _lookup(raw: str) -> Principal | None:
+    """The caller a presented key names, read from the database.
 
     Unknown, malformed, revoked and suspended-facilitator keys all give None, and the hash
     comparison runs in constant time, so the answer does not reveal which case it was.

@@ -1,6 +1,7 @@
 """Writes for facilitators and API keys: registering, issuing, revoking, recording use."""
 
 import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from adnet.core import clock
 from facilitators import keys
 from facilitators.errors import FacilitatorNameTaken, FacilitatorNotFound
 from facilitators.models import ApiKey, Facilitator
+from facilitators.selectors import forget_cached_keys
 
 # Recording every use would be a write per request; a minute's precision is what people read.
 LAST_USED_PRECISION = dt.timedelta(seconds=60)
@@ -76,13 +78,37 @@ def register_facilitator_with_key(*, name: str) -> IssuedKey:
 
 
 def revoke_key(*, key_pk: int) -> bool:
-    """Revoke a key; True if this call revoked it. Takes effect on the next request."""
-    return bool(
+    """Revoke a key; True if this call revoked it. This process refuses it from the next
+    request on, every other process within API_KEY_CACHE_SECONDS."""
+    revoked = bool(
         ApiKey.objects.filter(pk=key_pk, revoked_at__isnull=True).update(revoked_at=clock.now())
     )
+    forget_cached_keys(key_pk=key_pk)
+    return revoked
+
+
+def set_facilitator_status(*, facilitator_id: uuid.UUID, status: str) -> bool:
+    """Suspend or reinstate a facilitator; its keys stop (or resume) working like revoked keys."""
+    changed = bool(
+        Facilitator.objects.filter(pk=facilitator_id).exclude(status=status).update(status=status)
+    )
+    for key_pk in ApiKey.objects.filter(facilitator_id=facilitator_id).values_list("pk", flat=True):
+        forget_cached_keys(key_pk=key_pk)
+    return changed
+
+
+_last_recorded: dict[int, float] = {}
 
 
 def record_key_use(*, key_pk: int) -> None:
+    """Note that a key was used, at most once a minute per key and process: a write per
+    request would put the database back on the hot path the key cache took it off."""
+    now = time.monotonic()
+    if now - _last_recorded.get(key_pk, -LAST_USED_PRECISION.total_seconds()) < (
+        LAST_USED_PRECISION.total_seconds()
+    ):
+        return
+    _last_recorded[key_pk] = now
     moment = clock.now()
     ApiKey.objects.filter(pk=key_pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=moment - LAST_USED_PRECISION)

@@ -50,6 +50,7 @@ def _unauthorized(response) -> dict:
 
 # --- the one 401 -------------------------------------------------------------------------------
 
+
 def test_every_bad_credential_gets_the_identical_401(db):
     operator = facilitator_services.issue_operator_key(name="ops").api_key
     advertiser = factories.AdvertiserFactory()
@@ -67,7 +68,9 @@ def test_every_bad_credential_gets_the_identical_401(db):
         "right id, wrong secret": f"Bearer {tag}_{key_id}_{wrong_secret}{secret[1:]}",
         "right key, wrong kind tag": f"Bearer adnfac_{key_id}_{secret}",
         "advertiser key id under operator tag": "Bearer adnop_"
-        + advertiser_key.split("_", 2)[1] + "_" + advertiser_key.split("_", 2)[2],
+        + advertiser_key.split("_", 2)[1]
+        + "_"
+        + advertiser_key.split("_", 2)[2],
         "malformed: garbage": "Bearer garbage",
         "malformed: short key id": f"Bearer {tag}_abc_{secret}",
         "malformed: no secret": f"Bearer {tag}_{key_id}_",
@@ -91,10 +94,13 @@ def test_every_bad_credential_gets_the_identical_401(db):
         assert body == reference, label
 
     # The same 401 on every endpoint, whatever it needs.
-    for method, path, data in [("post", MATCH, MATCH_BODY), ("get", ADVERTISERS, None),
-                               ("post", ADVERTISERS, {"name": "x"}),
-                               ("patch", campaign_url(uuid.uuid4()), {"name": "x"}),
-                               ("post", campaign_url(uuid.uuid4(), "activate"), None)]:
+    for method, path, data in [
+        ("post", MATCH, MATCH_BODY),
+        ("get", ADVERTISERS, None),
+        ("post", ADVERTISERS, {"name": "x"}),
+        ("patch", campaign_url(uuid.uuid4()), {"name": "x"}),
+        ("post", campaign_url(uuid.uuid4(), "activate"), None),
+    ]:
         for authorization in (None, authorizations["unknown key"]):
             response = getattr(_client(authorization), method)(path, data, format="json")
             assert _unauthorized(response) == reference, (method, path)
@@ -109,7 +115,9 @@ def test_scheme_is_case_insensitive(db):
 
 def test_suspended_facilitator_key_is_401(facilitator, facilitator_client):
     assert facilitator_client.post(MATCH, MATCH_BODY, format="json").status_code == 200
-    Facilitator.objects.filter(pk=facilitator.pk).update(status=Facilitator.Status.SUSPENDED)
+    facilitator_services.set_facilitator_status(
+        facilitator_id=facilitator.id, status=Facilitator.Status.SUSPENDED
+    )
     response = facilitator_client.post(MATCH, MATCH_BODY, format="json")
     reference = _unauthorized(_client(None).post(MATCH, MATCH_BODY, format="json"))
     assert _unauthorized(response) == reference
@@ -164,6 +172,7 @@ def test_failed_authentication_records_no_use(facilitator):
 
 # --- kinds of key and endpoints ------------------------------------------------------------------
 
+
 def test_facilitator_key_cannot_use_campaign_or_advertiser_api(facilitator_client, advertiser):
     existing = factories.CampaignFactory(advertiser=advertiser, status=Campaign.Status.DRAFT)
     calls = [
@@ -173,8 +182,11 @@ def test_facilitator_key_cannot_use_campaign_or_advertiser_api(facilitator_clien
         ("patch", campaign_url(existing.id), {"name": "x"}),
         ("post", campaign_url(existing.id, "activate"), None),
         ("get", ADVERTISERS, None),
-        ("post", ADVERTISERS, {"name": "x", "wallet_address": "0x" + "ab" * 20,
-                               "network": "eip155:8453"}),
+        (
+            "post",
+            ADVERTISERS,
+            {"name": "x", "wallet_address": "0x" + "ab" * 20, "network": "eip155:8453"},
+        ),
     ]
     for method, path, data in calls:
         response = getattr(facilitator_client, method)(path, data, format="json")
@@ -194,7 +206,8 @@ def test_operator_and_advertiser_keys_cannot_match(operator_client, advertiser_c
 def test_advertiser_key_cannot_create_advertisers(advertiser_client):
     before = factories.AdvertiserFactory._meta.model.objects.count()
     response = advertiser_client.post(
-        ADVERTISERS, {"name": "x", "wallet_address": "0x" + "ab" * 20, "network": "eip155:8453"},
+        ADVERTISERS,
+        {"name": "x", "wallet_address": "0x" + "ab" * 20, "network": "eip155:8453"},
         format="json",
     )
     assert_error(response, 403, "forbidden")
@@ -202,6 +215,7 @@ def test_advertiser_key_cannot_create_advertisers(advertiser_client):
 
 
 # --- advertiser keys are confined to their advertiser ---------------------------------------------
+
 
 @pytest.fixture
 def other_campaign(db):
@@ -232,9 +246,11 @@ def test_another_advertisers_campaign_looks_missing(advertiser_client, other_cam
     ]
     for method, action, data in calls:
         theirs = getattr(advertiser_client, method)(
-            campaign_url(other_campaign.id, action), data, format="json")
+            campaign_url(other_campaign.id, action), data, format="json"
+        )
         absent = getattr(advertiser_client, method)(
-            campaign_url(missing, action), data, format="json")
+            campaign_url(missing, action), data, format="json"
+        )
         assert_error(theirs, 404, "campaign_not_found")
         assert theirs.json() == absent.json()
     other_campaign.refresh_from_db()
@@ -244,8 +260,9 @@ def test_another_advertisers_campaign_looks_missing(advertiser_client, other_cam
 
 def test_another_advertisers_active_campaign_cannot_be_paused(advertiser_client):
     theirs = factories.CampaignFactory(status=Campaign.Status.ACTIVE)
-    assert_error(advertiser_client.post(campaign_url(theirs.id, "pause")), 404,
-                 "campaign_not_found")
+    assert_error(
+        advertiser_client.post(campaign_url(theirs.id, "pause")), 404, "campaign_not_found"
+    )
     theirs.refresh_from_db()
     assert theirs.status == Campaign.Status.ACTIVE
 
@@ -253,15 +270,19 @@ def test_another_advertisers_active_campaign_cannot_be_paused(advertiser_client)
 def test_advertiser_cannot_create_campaign_for_another(advertiser_client, other_campaign):
     before = Campaign.objects.count()
     theirs = advertiser_client.post(
-        CAMPAIGNS, campaign_body(other_campaign.advertiser_id), format="json")
+        CAMPAIGNS, campaign_body(other_campaign.advertiser_id), format="json"
+    )
     error = assert_error(theirs, 400, "validation_error")
     assert "advertiser_id" in error["details"]
     # Indistinguishable from an advertiser that does not exist.
     absent = advertiser_client.post(CAMPAIGNS, campaign_body(uuid.uuid4()), format="json")
     assert absent.json() == theirs.json()
     assert Campaign.objects.count() == before
-    assert not Campaign.objects.filter(advertiser_id=other_campaign.advertiser_id).exclude(
-        pk=other_campaign.pk).exists()
+    assert (
+        not Campaign.objects.filter(advertiser_id=other_campaign.advertiser_id)
+        .exclude(pk=other_campaign.pk)
+        .exists()
+    )
 
 
 def test_operator_sees_every_advertisers_campaigns(operator_client, advertiser, other_campaign):
@@ -270,3 +291,29 @@ def test_operator_sees_every_advertisers_campaigns(operator_client, advertiser, 
     assert body["count"] == 2
     assert {c["id"] for c in body["campaigns"]} == {str(mine.id), str(other_campaign.id)}
     assert operator_client.get(campaign_url(other_campaign.id)).status_code == 200
+
+
+def test_revocation_by_another_process_applies_within_the_cache_lifetime(
+    facilitator, settings, monkeypatch
+):
+    """Another process revoked the key (here: the database changed behind our cache)."""
+    import time
+
+    from facilitators.models import ApiKey
+
+    settings.API_KEY_CACHE_SECONDS = 2
+    issued = facilitator_services.issue_facilitator_key(facilitator_id=facilitator.id)
+    client = client_with(issued.api_key)
+    assert client.post(MATCH, MATCH_BODY, format="json").status_code == 200
+    ApiKey.objects.filter(pk=issued.record.pk).update(revoked_at="2026-01-01T00:00:00Z")
+    assert client.post(MATCH, MATCH_BODY, format="json").status_code == 200  # cached
+    later = time.monotonic() + 2.5
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+    _unauthorized(client.post(MATCH, MATCH_BODY, format="json"))
+
+
+def test_key_lookup_is_cached_between_requests(facilitator_key, django_assert_num_queries):
+    client = client_with(facilitator_key)
+    client.get("/v1/campaigns")  # 403 for a facilitator key, but authenticated and cached
+    with django_assert_num_queries(0):
+        assert client.get("/v1/campaigns").status_code == 403

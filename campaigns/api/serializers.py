@@ -204,3 +204,19 @@ class MatchOutputSerializer(serializers.Serializer):
     conversionResource = serializers.CharField(required=False)
     impressionToken = serializers.CharField(required=False)
     tracking = MatchTrackingSerializer(required=False)
+    explain = serializers.BooleanField(required=False, help_text="Only with ?explain=1.")
+    winner = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="Only with ?explain=1: the campaign that would win.",
+    )
+    candidates = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="Only with ?explain=1: each campaign considered, its exclusion reason "
+        "(null if eligible), expected rate, score, budget and frequency state.",
+    )
+    notConsidered = serializers.IntegerField(
+        required=False,
+        help_text="Only with ?explain=1: live campaigns whose URL patterns did not match.",
+    )

@@ -198,14 +198,45 @@ def _tracking_url(request, kind: str, token: str) -> str:
     return request.build_absolute_uri(path)
 
 
+class IsFacilitatorOrExplainingOperator(IsFacilitator):
+    """Facilitators match; operators may only ask for the explanation (?explain=1)."""
+
+    message = "This endpoint needs a facilitator key (operators: add ?explain=1)."
+
+    def has_permission(self, request, view) -> bool:
+        if _explaining(request):
+            return IsOperator().has_permission(request, view)
+        return super().has_permission(request, view)
+
+
+def _explaining(request) -> bool:
+    return request.query_params.get("explain") in {"1", "true"}
+
+
 class MatchApi(APIView):
     """Called by a facilitator after every settlement: is there a recommendation for this payer?"""
 
-    permission_classes = [IsFacilitator]
+    permission_classes = [IsFacilitatorOrExplainingOperator]
 
     @extend_schema(
         operation_id="match",
         request=MatchInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "explain",
+                OpenApiTypes.STR,
+                enum=["1"],
+                description="Operators only: a dry run listing every campaign considered, "
+                "why each was excluded, and the scores. Nothing is placed or recorded.",
+            ),
+            OpenApiParameter(
+                "campaign_id",
+                OpenApiTypes.UUID,
+                many=True,
+                description="With explain: also explain these campaigns even if their URL "
+                "patterns do not match.",
+            ),
+        ],
         responses={200: MatchOutputSerializer, **ERRORS},
     )
     def post(self, request):
@@ -220,6 +251,16 @@ class MatchApi(APIView):
             payer=data["payerWallet"],
             transport=data["transport"],
         )
+        if _explaining(request):
+            try:
+                campaign_ids = [uuid.UUID(v) for v in request.query_params.getlist("campaign_id")]
+            except ValueError as exc:
+                raise ValidationFailed(details={"campaign_id": ["Must be a UUID."]}) from exc
+            return Response(
+                services.explain_match(
+                    settlement=settlement, now=clock.now(), campaign_ids=campaign_ids
+                )
+            )
         outcome = services.match_settlement(
             facilitator_id=request.user.facilitator_id,
             settlement=settlement,
