@@ -2,10 +2,34 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
+
+from adnet.core import requestid
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adnet.settings")
 
 app = Celery("adnet")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.before_task_publish.connect
+def _send_request_id(headers=None, **kwargs):
+    """Tasks published while serving a request carry its id to the worker."""
+    request_id = requestid.current.get()
+    if request_id and headers is not None and "request_id" not in headers:
+        headers["request_id"] = request_id
+
+
+@signals.task_prerun.connect
+def _restore_request_id(task=None, **kwargs):
+    request_id = getattr(task.request, "request_id", None) if task is not None else None
+    if request_id:  # tasks run inline (eager) keep the caller's id as they are
+        task.request.request_id_token = requestid.current.set(request_id)
+
+
+@signals.task_postrun.connect
+def _forget_request_id(task=None, **kwargs):
+    token = getattr(task.request, "request_id_token", None) if task is not None else None
+    if token is not None:
+        requestid.current.reset(token)

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "adnet.core.requestid.RequestIdMiddleware",
     "adnet.core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -252,10 +253,24 @@ API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 2)
 # Placements per payer per campaign per UTC day when a campaign sets no frequency_cap.
 DEFAULT_FREQUENCY_CAP = env_int("DEFAULT_FREQUENCY_CAP", 20)
 
+# JSON lines with the request id by default; LOG_FORMAT=text for people reading a terminal.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "adnet.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "adnet.core.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "text" if os.environ.get("LOG_FORMAT") == "text" else "json",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+# The worker logs through the same handlers, instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
