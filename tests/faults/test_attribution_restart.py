@@ -14,7 +14,7 @@ from billing.models import Charge, Conversion
 from campaigns.models import Campaign
 from facilitators import services as facilitator_services
 from tests.factories import CampaignFactory, FacilitatorFactory, evm_address
-from tests.faults import procs
+from tests.support import procs
 
 pytestmark = [
     pytest.mark.faults,

@@ -26,7 +26,7 @@ from events.models import EventConflict, SettlementEvent
 from facilitators import keys
 from facilitators import services as facilitator_services
 from tests.factories import CampaignFactory, FacilitatorFactory, evm_address
-from tests.faults import procs
+from tests.support import procs
 
 pytestmark = [
     pytest.mark.faults,

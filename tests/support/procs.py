@@ -1,4 +1,4 @@
-"""Real processes for the fault tests: a private Redis, gunicorn and a Celery worker.
+"""Real processes for the fault and end-to-end tests: a private Redis, gunicorn and a Celery worker.
 
 Each runs in its own session (process group) with its output in a log file, so a test can
 kill it whole, as `kill -9` would, and print what it said when an assertion fails.
