@@ -42,7 +42,7 @@ CELERY_TASK_PUBLISH_RETRY = False
 PUBLIC_BASE_URL = (os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "adnet.admin_site.AdnetAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -210,6 +210,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["facilitators.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["facilitators.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "adnet.core.api_errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -247,6 +248,15 @@ CLICK_TTL_SECONDS = env_int("CLICK_TTL_SECONDS", 3600)
 # Even pacing lets a campaign commit its daily budget in proportion to the time of day,
 # looking this far ahead so that delivery can start right after midnight.
 PACING_LOOKAHEAD_SECONDS = env_int("PACING_LOOKAHEAD_SECONDS", 900)
+# Requests per API key, by kind of key (django-ratelimit "N/s|m|h|d" rates).
+API_RATE_LIMITS = {
+    "facilitator": os.environ.get("RATE_LIMIT_FACILITATOR", "6000/m"),
+    "advertiser": os.environ.get("RATE_LIMIT_ADVERTISER", "600/m"),
+    "operator": os.environ.get("RATE_LIMIT_OPERATOR", "1200/m"),
+}
+# Admin sign-in attempts per client address; refused outright when they cannot be counted.
+ADMIN_LOGIN_RATE = os.environ.get("ADMIN_LOGIN_RATE", "10/m")
+RATELIMIT_FAIL_OPEN = False
 # How long a process trusts its cached answer for an API key (revocations elsewhere take
 # at most this long to apply; in the revoking process they apply at once).
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 2)

@@ -1,0 +1,94 @@
+"""Rate limits per API key on real Redis: 429 with Retry-After, one key never slows another;
+the machine API fails open when the counter store is down, admin sign-in fails closed."""
+
+import uuid
+
+import pytest
+from django.test import Client
+
+from conftest import client_with
+from facilitators import services as facilitator_services
+from tests.factories import FacilitatorFactory, evm_address
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db]
+
+MATCH = {
+    "resourceUrl": "https://api.example.com/v1/quote",
+    "network": "eip155:8453",
+    "payerWallet": evm_address(1),
+    "settledAmount": "1",
+}
+
+
+def facilitator_client():
+    issued = facilitator_services.issue_facilitator_key(facilitator_id=FacilitatorFactory().id)
+    return client_with(issued.api_key)
+
+
+@pytest.fixture
+def fresh_counters(settings):
+    """Counters of this test only: a cache key prefix no other run shares."""
+    cache = dict(settings.CACHES["default"])
+    cache["KEY_PREFIX"] = f"ratelimit-test-{uuid.uuid4().hex}"
+    settings.CACHES = {"default": cache}
+
+
+def test_a_key_over_its_limit_gets_429_while_another_key_is_unaffected(settings, fresh_counters):
+    settings.API_RATE_LIMITS = {**settings.API_RATE_LIMITS, "facilitator": "3/m"}
+    key_a, key_b = facilitator_client(), facilitator_client()
+    assert [key_a.post("/v1/match", MATCH, format="json").status_code for _ in range(3)] == [
+        200,
+        200,
+        200,
+    ]
+    limited = key_a.post("/v1/match", MATCH, format="json")
+    assert limited.status_code == 429
+    assert limited.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    assert key_b.post("/v1/match", MATCH, format="json").status_code == 200
+
+
+def test_each_kind_of_key_has_its_own_limit(settings, fresh_counters, operator_client):
+    settings.API_RATE_LIMITS = {
+        **settings.API_RATE_LIMITS,
+        "operator": "2/m",
+        "facilitator": "100/m",
+    }
+    assert [operator_client.get("/v1/campaigns").status_code for _ in range(3)] == [200, 200, 429]
+    assert facilitator_client().post("/v1/match", MATCH, format="json").status_code == 200
+
+
+def test_match_fails_open_when_the_counter_store_is_down(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    settings.API_RATE_LIMITS = {**settings.API_RATE_LIMITS, "facilitator": "1/m"}
+    client = facilitator_client()
+    assert [client.post("/v1/match", MATCH, format="json").status_code for _ in range(3)] == [
+        200,
+        200,
+        200,
+    ]
+
+
+def test_admin_sign_in_is_throttled_and_fails_closed(settings, fresh_counters):
+    settings.ADMIN_LOGIN_RATE = "3/m"
+    client = Client()
+    statuses = [
+        client.post("/admin/login/", {"username": "x", "password": "y"}).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]  # 200: the form again, with its error
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    down = client.post("/admin/login/", {"username": "x", "password": "y"})
+    assert down.status_code == 503
