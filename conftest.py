@@ -52,6 +52,16 @@ def _fresh_catalog():
 
 
 @pytest.fixture(autouse=True)
+def _isolated_cache(settings):
+    """Counters in a shared Redis (rate limits) must not leak from one test into the next."""
+    import uuid
+
+    cache = dict(settings.CACHES["default"])
+    cache["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {"default": cache}
+
+
+@pytest.fixture(autouse=True)
 def _celery_runs_inline(request):
     """Tasks run in the test process unless a test asks for the real broker (fault tests)."""
     if request.node.get_closest_marker("real_broker"):

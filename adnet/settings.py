@@ -41,6 +41,23 @@ CELERY_TASK_PUBLISH_RETRY = False
 # unset they are built from the Host of the match request.
 PUBLIC_BASE_URL = (os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/")
 
+# Behind TLS (HTTPS=1, what production sets): secure cookies, redirects, HSTS. Health
+# probes stay reachable over plain HTTP inside the network.
+HTTPS = env_bool("HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0)
+# On by default with HTTPS (what `check --deploy` asks for); turn them off with the env if
+# some subdomain of the public host is not served over TLS.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
+# A reverse proxy terminating TLS says so in X-Forwarded-Proto (only trust it behind one).
+if env_bool("BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
 INSTALLED_APPS = [
     "adnet.admin_site.AdnetAdminConfig",
     "django.contrib.auth",
@@ -257,6 +274,8 @@ API_RATE_LIMITS = {
 # Admin sign-in attempts per client address; refused outright when they cannot be counted.
 ADMIN_LOGIN_RATE = os.environ.get("ADMIN_LOGIN_RATE", "10/m")
 RATELIMIT_FAIL_OPEN = False
+# Impression beacons per client address; over it they get the usual answer, uncounted.
+BEACON_RATE = os.environ.get("BEACON_RATE", "600/m")
 # How long a process trusts its cached answer for an API key (revocations elsewhere take
 # at most this long to apply; in the revoking process they apply at once).
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 2)

@@ -92,3 +92,22 @@ def test_admin_sign_in_is_throttled_and_fails_closed(settings, fresh_counters):
     }
     down = client.post("/admin/login/", {"username": "x", "password": "y"})
     assert down.status_code == 503
+
+
+def test_beacon_floods_get_the_usual_answer_but_do_not_count(
+    settings, fresh_counters, facilitator_client
+):
+    from campaigns.models import Placement
+    from tests.factories import CampaignFactory
+
+    settings.BEACON_RATE = "2/m"
+    CampaignFactory()
+    tokens = [
+        facilitator_client.post(
+            "/v1/match", {**MATCH, "payerWallet": evm_address(n)}, format="json"
+        ).json()["impressionToken"]
+        for n in range(10, 13)
+    ]
+    answers = [Client().get(f"/v1/track/impression/{t}").status_code for t in tokens]
+    assert answers == [204, 204, 204]
+    assert Placement.objects.filter(impression_at__isnull=False).count() == 2

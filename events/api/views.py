@@ -2,9 +2,11 @@
 
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views.decorators.http import require_safe
+from django_ratelimit.core import get_usage
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -75,6 +77,20 @@ class EventsApi(APIView):
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
+def _beacon_flood(request) -> bool:
+    """Too many beacons from one address: answered as usual, not counted. Fails open (a
+    dead counter store must not stop impressions; money is bounded by the holds anyway)."""
+    try:
+        usage = get_usage(
+            request, group="beacon", key="ip", rate=settings.BEACON_RATE, increment=True
+        )
+    except Exception:  # noqa: BLE001 - any failure of the counter store
+        return False
+    if usage is None or (usage["limit"] == 0 and usage["count"] == 0):  # store failed
+        return False
+    return usage["should_limit"]
+
+
 @extend_schema(
     operation_id="track_impression",
     auth=[],
@@ -84,7 +100,10 @@ class EventsApi(APIView):
 def impression_beacon(request, token: str) -> HttpResponse:
     """Same tiny answer for valid, unknown, forged, expired and repeated tokens."""
     try:
-        services.record_beacon(token=token, now=clock.now())
+        if _beacon_flood(request):
+            logger.warning("beacon rate limit reached; not counted")
+        else:
+            services.record_beacon(token=token, now=clock.now())
     except DatabaseError:
         # Fail open for the client: it cannot act on our outage, and the answer must not vary.
         logger.warning("beacon not recorded: database unavailable")
