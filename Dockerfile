@@ -12,8 +12,10 @@ RUN pip install --no-cache-dir --disable-pip-version-check uv==0.13.8 \
     && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin adnet
 
 WORKDIR /app
-# Dependencies first, so code changes reuse this layer.
+# Dependencies first, so code changes reuse this layer. The facilitator kit is a dev
+# dependency (not installed here), but uv reads its pyproject.toml to check the lock.
 COPY pyproject.toml uv.lock ./
+COPY facilitator-kit/pyproject.toml facilitator-kit/
 RUN uv sync --locked --no-dev --no-cache
 
 COPY . .

@@ -11,7 +11,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= $(PYTHON)
 
-.PHONY: install run test test-faults smoke lint check ci bench clean
+.PHONY: install run test test-faults test-e2e test-browser smoke lint check check-deploy ci bench bench-reports clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -26,15 +26,31 @@ run: install
 	$(PY) manage.py seeddemo --base-url http://$(HOST):$(PORT)
 	HOST=$(HOST) PORT=$(PORT) scripts/serve
 
-# The whole suite except the quick-start smoke test (which `make smoke` runs) and the
-# fault-injection tests with real processes (which `make test-faults` runs).
+# The whole suite except the quick-start smoke test (which `make smoke` runs), the
+# fault-injection tests with real processes (`make test-faults`) and the end-to-end tests
+# (`make test-e2e`). It includes the facilitator kit's own tests (facilitator-kit/tests).
 test: install
-	$(PY) -m pytest -m "not smoke and not faults" -q
+	$(PY) -m pytest -m "not smoke and not faults and not e2e and not browser" -q
 
 # Redis stopped, a worker killed with -9, PostgreSQL unreachable: real gunicorn, Celery
 # worker and redis-server processes (needs DATABASE_URL, REDIS_URL and /usr/bin/redis-server).
 test-faults: install
 	$(PY) -m pytest -m faults -q
+
+# The whole loop with real processes: the ad network (gunicorn, Celery worker with beat,
+# a private redis-server, PostgreSQL), a real x402 facilitator with the facilitator kit's
+# hook, the SDK's resource server and paying agent; and the hook's added settle latency.
+# Needs DATABASE_URL, REDIS_URL and /usr/bin/redis-server, like test-faults.
+test-e2e: install
+	$(PY) -m pytest -m e2e -q
+
+# The report pages in headless Chromium, driven by the playwright package. Debian's
+# chromium only: `playwright install` (a browser download of its own) is never run.
+# Screenshots go to test-artifacts/.
+test-browser: install
+	@test -x /usr/bin/chromium || apt-get install -y chromium || \
+		(apt-get update && apt-get install -y chromium)
+	$(PY) -m pytest -m browser -q
 
 smoke: install
 	$(PY) -m pytest -m smoke -q
@@ -51,8 +67,20 @@ check: install
 bench: install
 	@command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
 	$(PY) scripts/bench.py $(BENCH_ARGS)
+	$(PY) scripts/bench_reports.py $(BENCH_REPORTS_ARGS)
 
-ci: lint check test test-faults smoke
+# The reports alone: a month of 1,000,000 placements generated in PostgreSQL, rollups
+# rebuilt, the overview page timed and the month's CSV export streamed (worker memory sampled).
+bench-reports: install
+	$(PY) scripts/bench_reports.py $(BENCH_REPORTS_ARGS)
+
+# Django's deployment checklist with the settings production uses (HTTPS, a real key).
+check-deploy: install
+	DEBUG=0 HTTPS=1 ALLOWED_HOSTS=ads.example.org \
+	SECRET_KEY=$$($(PY) -c "import secrets; print(secrets.token_urlsafe(50))") \
+	$(PY) manage.py check --deploy --fail-level WARNING
+
+ci: lint check check-deploy test test-faults test-e2e smoke test-browser
 
 clean:
 	rm -rf .venv $(TOOLS) var staticfiles .pytest_cache

@@ -7,6 +7,9 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
+from adnet.core import clock
+from reports.selectors import rollup_status
+
 
 def _check_database() -> dict:
     started = time.perf_counter()
@@ -45,11 +48,32 @@ def _check_broker() -> dict:
     }
 
 
+def _check_rollups() -> dict:
+    """How far the report rollups are behind the raw rows. Reported, but not part of
+    `status`: a stale rollup means Celery beat is down, which restarting web won't fix."""
+    try:
+        status = rollup_status()
+    except Exception as exc:  # noqa: BLE001 - any failure means unknown, reported as such
+        return {"ok": False, "error": type(exc).__name__}
+    return {
+        "ok": status["ok"],
+        "lag_seconds": status["lag_seconds"],
+        "max_lag_seconds": status["max_lag_seconds"],
+        "fresh_until": clock.isoformat(status["fresh_until"]),
+    }
+
+
 @require_GET
 def healthz(request):
     database, broker = _check_database(), _check_broker()
     healthy = database["ok"] and broker["ok"]
+    rollups = _check_rollups() if database["ok"] else {"ok": False, "error": "database"}
     return JsonResponse(
-        {"status": "ok" if healthy else "degraded", "database": database, "broker": broker},
+        {
+            "status": "ok" if healthy else "degraded",
+            "database": database,
+            "broker": broker,
+            "rollups": rollups,
+        },
         headers={"Cache-Control": "no-store"},
     )

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ADNET_VAR_DIR", BASE_DIR / "var"))
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "facilitators",
     "campaigns",
     "billing",
+    "reports",
     "events",
 ]
 
@@ -198,6 +200,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.complete_ended_campaigns",
         "schedule": 60.0,
     },
+    # Reports: today rebuilt every minute (fresh within 2 minutes), the last closed days
+    # every 10 minutes for late events, and a daily check of the rollups against raw rows.
+    "roll-up-today": {
+        "task": "reports.tasks.roll_up_today",
+        "schedule": float(env_int("REPORTS_ROLLUP_SECONDS", 60)),
+    },
+    "roll-up-recent": {
+        "task": "reports.tasks.roll_up_recent",
+        "schedule": float(env_int("REPORTS_LATE_SECONDS", 600)),
+    },
+    "reconcile-rollups": {
+        "task": "reports.tasks.reconcile_rollups",
+        "schedule": crontab(minute=30, hour=0),
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -281,6 +297,14 @@ BEACON_RATE = os.environ.get("BEACON_RATE", "600/m")
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 2)
 # Placements per payer per campaign per UTC day when a campaign sets no frequency_cap.
 DEFAULT_FREQUENCY_CAP = env_int("DEFAULT_FREQUENCY_CAP", 20)
+# Reports (see ARCHITECTURE.md, "Reports"): how many closed days are rebuilt again for
+# late events, how long hourly rows are kept, how many days the daily check covers, the
+# rollup lag /healthz calls stale, and the statement timeout of rollup and export queries.
+REPORTS_LATE_DAYS = env_int("REPORTS_LATE_DAYS", 2)
+REPORTS_HOURLY_DAYS = env_int("REPORTS_HOURLY_DAYS", 7)
+REPORTS_RECONCILE_DAYS = env_int("REPORTS_RECONCILE_DAYS", 35)
+REPORTS_MAX_LAG_SECONDS = env_int("REPORTS_MAX_LAG_SECONDS", 120)
+REPORTS_STATEMENT_TIMEOUT_MS = env_int("REPORTS_STATEMENT_TIMEOUT_MS", 60000)
 
 # JSON lines with the request id by default; LOG_FORMAT=text for people reading a terminal.
 LOGGING = {

@@ -17,6 +17,10 @@ urlpatterns = [
     path("v1/", include("campaigns.api.urls")),
     path("v1/", include("events.api.urls")),
     path("v1/", include("billing.api.urls")),
+    path("v1/", include("reports.api.urls")),
+    # Before the admin's own URLs: /admin/reports/ is the report overview, not the
+    # admin's list of the reports app's models (those stay at /admin/reports/<model>/).
+    path("admin/reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]
 

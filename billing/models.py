@@ -55,7 +55,11 @@ class Conversion(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["campaign", "converted_at"])]
+        indexes = [
+            models.Index(fields=["campaign", "converted_at"]),
+            # The conversions report and the rollups read conversions by when they happened.
+            models.Index(fields=["converted_at"], name="conversion_converted_at"),
+        ]
 
     def __str__(self) -> str:
         return f"conversion of {self.placement_id} ({self.status})"
@@ -137,7 +141,11 @@ class Charge(models.Model):
                 condition=Q(amount_millis__gte=0, unbilled_millis__gte=0),
             ),
         ]
-        indexes = [models.Index(fields=["campaign", "day"])]
+        indexes = [
+            models.Index(fields=["campaign", "day"]),
+            # The rollups count each charge in the period it was booked.
+            models.Index(fields=["created_at"], name="charge_created_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount_millis} millis on {self.placement_id}"

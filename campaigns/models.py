@@ -228,6 +228,23 @@ class Placement(models.Model):
             models.Index(
                 fields=["release_at"], name="placement_open_hold", condition=Q(hold_millis__gt=0)
             ),
+            # Reports count each event in the period it happened (reports.services).
+            models.Index(fields=["matched_at"], name="placement_matched_at"),
+            models.Index(
+                fields=["delivered_at"],
+                name="placement_delivered_at",
+                condition=Q(delivered_at__isnull=False),
+            ),
+            models.Index(
+                fields=["impression_at"],
+                name="placement_impression_at",
+                condition=Q(impression_at__isnull=False),
+            ),
+            models.Index(
+                fields=["clicked_at"],
+                name="placement_clicked_at",
+                condition=Q(clicked_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

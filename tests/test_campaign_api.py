@@ -19,21 +19,47 @@ DIGITS = re.compile(r"^(0|[1-9][0-9]*)$")
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 REQUIRED_FIELDS = {
-    "advertiser_id", "name", "budget_total", "budget_daily", "max_bid_amount",
-    "schedule_start", "rec_resource_url", "rec_description", "rec_sponsor_name",
+    "advertiser_id",
+    "name",
+    "budget_total",
+    "budget_daily",
+    "max_bid_amount",
+    "schedule_start",
+    "rec_resource_url",
+    "rec_description",
+    "rec_sponsor_name",
 }
 OUTPUT_FIELDS = {
-    "id", "advertiser_id", "name", "status", "bid_strategy", "pacing",
-    "budget_total", "budget_daily", "max_bid_amount", "attribution_window_seconds",
-    "frequency_cap", "target_categories", "target_networks", "target_transports",
-    "target_url_patterns", "schedule_start", "schedule_end", "rec_resource_url",
-    "rec_description", "rec_sponsor_name", "rec_bazaar_id", "created_at", "updated_at",
+    "id",
+    "advertiser_id",
+    "name",
+    "status",
+    "bid_strategy",
+    "pacing",
+    "budget_total",
+    "budget_daily",
+    "max_bid_amount",
+    "attribution_window_seconds",
+    "frequency_cap",
+    "target_categories",
+    "target_networks",
+    "target_transports",
+    "target_url_patterns",
+    "schedule_start",
+    "schedule_end",
+    "rec_resource_url",
+    "rec_description",
+    "rec_sponsor_name",
+    "rec_bazaar_id",
+    "created_at",
+    "updated_at",
 }
 AMOUNT_FIELDS = ("budget_total", "budget_daily", "max_bid_amount")
 SOLANA = "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp"
 
 
 # --- helpers (imported by the other API test modules) ---------------------------------------
+
 
 def campaign_body(advertiser_id, /, **overrides) -> dict:
     """A valid POST /v1/campaigns body with only the required fields, unless overridden."""
@@ -80,10 +106,12 @@ def parse_time(value: str) -> dt.datetime:
 
 # --- advertisers ---------------------------------------------------------------------------
 
+
 def test_operator_creates_advertiser(operator_client):
     wallet = "0xAbCdEf0123456789aBcDeF0123456789ABCDEF01"
     response = operator_client.post(
-        ADVERTISERS, {"name": "Jupiter", "wallet_address": wallet, "network": "eip155:8453"},
+        ADVERTISERS,
+        {"name": "Jupiter", "wallet_address": wallet, "network": "eip155:8453"},
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -125,6 +153,7 @@ def test_operator_lists_advertisers_with_count_and_paging(operator_client):
 
 
 # --- create --------------------------------------------------------------------------------
+
 
 def test_create_with_required_fields_only_applies_defaults(operator_client, advertiser):
     body = campaign_body(advertiser.id)
@@ -220,17 +249,21 @@ def test_every_bid_strategy_is_accepted(operator_client, advertiser, strategy):
 
 def test_largest_amount_round_trips_as_exact_digit_string(operator_client, advertiser):
     billion_usdc = "1000000000000000"  # 10^15 atomic units, the upper bound
-    data = create_campaign(operator_client, advertiser.id, budget_total=billion_usdc,
-                           budget_daily=billion_usdc)
+    data = create_campaign(
+        operator_client, advertiser.id, budget_total=billion_usdc, budget_daily=billion_usdc
+    )
     assert data["budget_total"] == billion_usdc
     assert Campaign.objects.get(pk=data["id"]).budget_total == 10**15
     assert operator_client.get(campaign_url(data["id"])).json()["budget_total"] == billion_usdc
 
 
 def test_target_lists_drop_repeats(operator_client, advertiser):
-    data = create_campaign(operator_client, advertiser.id,
-                           target_transports=["mcp", "http", "mcp"],
-                           target_networks=["eip155:137", "eip155:137"])
+    data = create_campaign(
+        operator_client,
+        advertiser.id,
+        target_transports=["mcp", "http", "mcp"],
+        target_networks=["eip155:137", "eip155:137"],
+    )
     assert data["target_transports"] == ["mcp", "http"]
     assert data["target_networks"] == ["eip155:137"]
 
@@ -249,6 +282,7 @@ def test_create_for_unknown_advertiser_is_refused(operator_client):
 
 
 # --- list and read -------------------------------------------------------------------------
+
 
 def test_list_shape_and_count(operator_client, advertiser):
     ids = {create_campaign(operator_client, advertiser.id, name=f"c{i}")["id"] for i in range(3)}
@@ -302,8 +336,9 @@ def test_list_status_filter(operator_client, advertiser):
     assert ids("paused") == {b["id"]}
     assert ids("draft") == {c["id"]}
     assert ids("exhausted") == set()
-    error = assert_error(operator_client.get(CAMPAIGNS, {"status": "running"}), 400,
-                         "validation_error")
+    error = assert_error(
+        operator_client.get(CAMPAIGNS, {"status": "running"}), 400, "validation_error"
+    )
     assert "status" in error["details"]
 
 
@@ -314,8 +349,7 @@ def test_list_advertiser_filter(operator_client, advertiser):
     body = operator_client.get(CAMPAIGNS, {"advertiser_id": str(advertiser.id)}).json()
     assert body["count"] == 1
     assert [c["id"] for c in body["campaigns"]] == [mine["id"]]
-    assert_error(operator_client.get(CAMPAIGNS, {"advertiser_id": "nope"}), 400,
-                 "validation_error")
+    assert_error(operator_client.get(CAMPAIGNS, {"advertiser_id": "nope"}), 400, "validation_error")
 
 
 def test_get_one(operator_client, advertiser):
@@ -332,10 +366,12 @@ def test_get_missing_is_404(operator_client, missing_id):
 
 # --- update --------------------------------------------------------------------------------
 
+
 def test_patch_is_partial(operator_client, advertiser):
     created = create_campaign(operator_client, advertiser.id, target_transports=["mcp"])
-    response = operator_client.patch(campaign_url(created["id"]), {"name": "Renamed"},
-                                     format="json")
+    response = operator_client.patch(
+        campaign_url(created["id"]), {"name": "Renamed"}, format="json"
+    )
     assert response.status_code == 200, response.content
     updated = response.json()
     assert updated["name"] == "Renamed"
@@ -347,15 +383,19 @@ def test_patch_is_partial(operator_client, advertiser):
 def test_patch_several_fields(operator_client, advertiser):
     created = create_campaign(operator_client, advertiser.id)
     end = timezone.now() + dt.timedelta(days=3)
-    response = operator_client.patch(campaign_url(created["id"]), {
-        "budget_total": "80000000",
-        "budget_daily": "8000000",
-        "max_bid_amount": "200000",
-        "schedule_end": end.isoformat(),
-        "target_url_patterns": ["*jupiter*"],
-        "pacing": "asap",
-        "bid_strategy": "cpc",
-    }, format="json")
+    response = operator_client.patch(
+        campaign_url(created["id"]),
+        {
+            "budget_total": "80000000",
+            "budget_daily": "8000000",
+            "max_bid_amount": "200000",
+            "schedule_end": end.isoformat(),
+            "target_url_patterns": ["*jupiter*"],
+            "pacing": "asap",
+            "bid_strategy": "cpc",
+        },
+        format="json",
+    )
     assert response.status_code == 200, response.content
     data = response.json()
     assert data["budget_total"] == "80000000"
@@ -366,15 +406,19 @@ def test_patch_several_fields(operator_client, advertiser):
     assert data["pacing"] == "asap"
     assert data["bid_strategy"] == "cpc"
     row = Campaign.objects.get(pk=created["id"])
-    assert (row.budget_total, row.budget_daily, row.max_bid_amount) == (80_000_000, 8_000_000,
-                                                                        200_000)
+    assert (row.budget_total, row.budget_daily, row.max_bid_amount) == (
+        80_000_000,
+        8_000_000,
+        200_000,
+    )
 
 
 def test_patch_can_clear_schedule_end(operator_client, advertiser):
     end = timezone.now() + dt.timedelta(days=3)
     created = create_campaign(operator_client, advertiser.id, schedule_end=end.isoformat())
-    response = operator_client.patch(campaign_url(created["id"]), {"schedule_end": None},
-                                     format="json")
+    response = operator_client.patch(
+        campaign_url(created["id"]), {"schedule_end": None}, format="json"
+    )
     assert response.status_code == 200, response.content
     assert response.json()["schedule_end"] is None
     assert Campaign.objects.get(pk=created["id"]).schedule_end is None
@@ -388,8 +432,9 @@ def _row_snapshot(campaign_id) -> dict:
 def test_patch_daily_above_stored_total_is_refused(operator_client, advertiser):
     created = create_campaign(operator_client, advertiser.id)  # total 50000000
     before = _row_snapshot(created["id"])
-    response = operator_client.patch(campaign_url(created["id"]),
-                                      {"budget_daily": "50000001"}, format="json")
+    response = operator_client.patch(
+        campaign_url(created["id"]), {"budget_daily": "50000001"}, format="json"
+    )
     error = assert_error(response, 400, "validation_error")
     assert "budget_daily" in error["details"]
     assert _row_snapshot(created["id"]) == before
@@ -398,8 +443,9 @@ def test_patch_daily_above_stored_total_is_refused(operator_client, advertiser):
 def test_patch_total_below_stored_daily_is_refused(operator_client, advertiser):
     created = create_campaign(operator_client, advertiser.id)  # daily 5000000
     before = _row_snapshot(created["id"])
-    response = operator_client.patch(campaign_url(created["id"]),
-                                      {"budget_total": "4999999"}, format="json")
+    response = operator_client.patch(
+        campaign_url(created["id"]), {"budget_total": "4999999"}, format="json"
+    )
     error = assert_error(response, 400, "validation_error")
     assert "budget_daily" in error["details"]
     assert _row_snapshot(created["id"]) == before
@@ -407,8 +453,9 @@ def test_patch_total_below_stored_daily_is_refused(operator_client, advertiser):
 
 def test_patch_daily_equal_to_total_is_allowed(operator_client, advertiser):
     created = create_campaign(operator_client, advertiser.id)
-    response = operator_client.patch(campaign_url(created["id"]),
-                                      {"budget_daily": "50000000"}, format="json")
+    response = operator_client.patch(
+        campaign_url(created["id"]), {"budget_daily": "50000000"}, format="json"
+    )
     assert response.status_code == 200, response.content
     assert response.json()["budget_daily"] == "50000000"
 
@@ -418,8 +465,9 @@ def test_patch_schedule_end_before_stored_start_is_refused(operator_client, adve
     before = _row_snapshot(created["id"])
     start = parse_time(created["schedule_start"])
     for end in (start - dt.timedelta(minutes=1), start):
-        response = operator_client.patch(campaign_url(created["id"]),
-                                          {"schedule_end": end.isoformat()}, format="json")
+        response = operator_client.patch(
+            campaign_url(created["id"]), {"schedule_end": end.isoformat()}, format="json"
+        )
         error = assert_error(response, 400, "validation_error")
         assert "schedule_end" in error["details"]
     assert _row_snapshot(created["id"]) == before
@@ -431,22 +479,26 @@ def test_patch_schedule_start_after_stored_end_is_refused(operator_client, adver
     before = _row_snapshot(created["id"])
     response = operator_client.patch(
         campaign_url(created["id"]),
-        {"schedule_start": (end + dt.timedelta(hours=1)).isoformat()}, format="json",
+        {"schedule_start": (end + dt.timedelta(hours=1)).isoformat()},
+        format="json",
     )
     error = assert_error(response, 400, "validation_error")
     assert "schedule_end" in error["details"]
     assert _row_snapshot(created["id"]) == before
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("advertiser_id", str(uuid.uuid4())),
-    ("status", "active"),
-    ("id", str(uuid.uuid4())),
-    ("budget_total", "1.5"),
-    ("budget_total", 60000000),
-    ("rec_resource_url", "http://sponsor.example.com/x"),
-    ("target_networks", ["base"]),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("advertiser_id", str(uuid.uuid4())),
+        ("status", "active"),
+        ("id", str(uuid.uuid4())),
+        ("budget_total", "1.5"),
+        ("budget_total", 60000000),
+        ("rec_resource_url", "http://sponsor.example.com/x"),
+        ("target_networks", ["base"]),
+    ],
+)
 def test_patch_refuses_bad_or_read_only_fields(operator_client, advertiser, field, value):
     created = create_campaign(operator_client, advertiser.id)
     before = _row_snapshot(created["id"])
@@ -462,6 +514,7 @@ def test_patch_missing_campaign_is_404(operator_client):
 
 
 # --- status transitions --------------------------------------------------------------------
+
 
 def _status(campaign_id) -> str:
     return Campaign.objects.get(pk=campaign_id).status
@@ -497,8 +550,7 @@ def test_advertiser_can_activate_and_pause_its_own_campaign(advertiser_client, a
 
 def test_pause_on_draft_is_409(operator_client, advertiser):
     cid = create_campaign(operator_client, advertiser.id)["id"]
-    assert_error(operator_client.post(campaign_url(cid, "pause")), 409,
-                 "invalid_status_transition")
+    assert_error(operator_client.post(campaign_url(cid, "pause")), 409, "invalid_status_transition")
     assert _status(cid) == "draft"
 
 
@@ -525,17 +577,20 @@ def test_activate_is_idempotent(operator_client, advertiser):
 def test_campaign_past_its_schedule_end_cannot_be_activated(operator_client, advertiser):
     now = timezone.now()
     cid = create_campaign(
-        operator_client, advertiser.id,
+        operator_client,
+        advertiser.id,
         schedule_start=(now - dt.timedelta(days=2)).isoformat(),
         schedule_end=(now - dt.timedelta(days=1)).isoformat(),
     )["id"]
-    assert_error(operator_client.post(campaign_url(cid, "activate")), 409,
-                 "invalid_status_transition")
+    assert_error(
+        operator_client.post(campaign_url(cid, "activate")), 409, "invalid_status_transition"
+    )
     assert _status(cid) == "draft"
 
     # Extending the schedule makes it activatable again.
     response = operator_client.patch(
-        campaign_url(cid), {"schedule_end": (now + dt.timedelta(days=1)).isoformat()},
+        campaign_url(cid),
+        {"schedule_end": (now + dt.timedelta(days=1)).isoformat()},
         format="json",
     )
     assert response.status_code == 200, response.content
@@ -545,11 +600,13 @@ def test_campaign_past_its_schedule_end_cannot_be_activated(operator_client, adv
 
 @pytest.mark.parametrize("action", ["activate", "pause"])
 def test_transition_of_missing_campaign_is_404(operator_client, action):
-    assert_error(operator_client.post(campaign_url(uuid.uuid4(), action)), 404,
-                 "campaign_not_found")
+    assert_error(
+        operator_client.post(campaign_url(uuid.uuid4(), action)), 404, "campaign_not_found"
+    )
 
 
 # --- budgets below what is committed -------------------------------------------------------
+
 
 def test_lowering_total_below_held_is_409_and_changes_nothing(operator_client, advertiser):
     cid = create_campaign(operator_client, advertiser.id)["id"]  # total 50 USDC
@@ -558,26 +615,26 @@ def test_lowering_total_below_held_is_409_and_changes_nothing(operator_client, a
     before = _row_snapshot(cid)
 
     response = operator_client.patch(
-        campaign_url(cid), {"budget_total": "39999999", "name": "should not stick"},
+        campaign_url(cid),
+        {"budget_total": "39999999", "name": "should not stick"},
         format="json",
     )
     assert_error(response, 409, "budget_below_committed")
     assert _row_snapshot(cid) == before
 
     # Exactly what is held is still allowed.
-    response = operator_client.patch(campaign_url(cid), {"budget_total": "40000000"},
-                                     format="json")
+    response = operator_client.patch(campaign_url(cid), {"budget_total": "40000000"}, format="json")
     assert response.status_code == 200, response.content
     assert Campaign.objects.get(pk=cid).budget_total == 40_000_000
 
 
 def test_lowering_total_below_spent_plus_held_is_409(operator_client, advertiser):
     cid = create_campaign(operator_client, advertiser.id)["id"]
-    Campaign.objects.filter(pk=cid).update(spent_millis=20_000_000 * 1000,
-                                           held_millis=10_000_000 * 1000)
+    Campaign.objects.filter(pk=cid).update(
+        spent_millis=20_000_000 * 1000, held_millis=10_000_000 * 1000
+    )
     before = _row_snapshot(cid)
-    response = operator_client.patch(campaign_url(cid), {"budget_total": "29000000"},
-                                     format="json")
+    response = operator_client.patch(campaign_url(cid), {"budget_total": "29000000"}, format="json")
     assert_error(response, 409, "budget_below_committed")
     assert _row_snapshot(cid) == before
 
@@ -585,22 +642,22 @@ def test_lowering_total_below_spent_plus_held_is_409(operator_client, advertiser
 def test_lowering_daily_below_todays_held_is_409(operator_client, advertiser):
     cid = create_campaign(operator_client, advertiser.id)["id"]  # daily 5 USDC
     Campaign.objects.filter(pk=cid).update(
-        held_millis=4_000_000 * 1000, day_held_millis=4_000_000 * 1000,
+        held_millis=4_000_000 * 1000,
+        day_held_millis=4_000_000 * 1000,
         day=clock.utc_day(clock.now()),
     )
     before = _row_snapshot(cid)
-    response = operator_client.patch(campaign_url(cid), {"budget_daily": "3000000"},
-                                     format="json")
+    response = operator_client.patch(campaign_url(cid), {"budget_daily": "3000000"}, format="json")
     assert_error(response, 409, "budget_below_committed")
     assert _row_snapshot(cid) == before
 
 
 def test_lowering_total_above_committed_keeps_the_counters(operator_client, advertiser):
     cid = create_campaign(operator_client, advertiser.id)["id"]  # total 50 USDC
-    Campaign.objects.filter(pk=cid).update(spent_millis=1_000_000 * 1000,
-                                           held_millis=2_000_000 * 1000)
-    response = operator_client.patch(campaign_url(cid), {"budget_total": "10000000"},
-                                     format="json")
+    Campaign.objects.filter(pk=cid).update(
+        spent_millis=1_000_000 * 1000, held_millis=2_000_000 * 1000
+    )
+    response = operator_client.patch(campaign_url(cid), {"budget_total": "10000000"}, format="json")
     assert response.status_code == 200, response.content
     row = Campaign.objects.get(pk=cid)
     assert row.budget_total == 10_000_000
@@ -611,10 +668,11 @@ def test_yesterdays_daily_counters_do_not_bind(operator_client, advertiser):
     cid = create_campaign(operator_client, advertiser.id)["id"]  # daily 5 USDC
     yesterday = clock.utc_day(clock.now()) - dt.timedelta(days=1)
     Campaign.objects.filter(pk=cid).update(
-        spent_millis=4_000_000 * 1000, day_spent_millis=4_000_000 * 1000, day=yesterday,
+        spent_millis=4_000_000 * 1000,
+        day_spent_millis=4_000_000 * 1000,
+        day=yesterday,
     )
-    response = operator_client.patch(campaign_url(cid), {"budget_daily": "3000000"},
-                                     format="json")
+    response = operator_client.patch(campaign_url(cid), {"budget_daily": "3000000"}, format="json")
     assert response.status_code == 200, response.content
     row = Campaign.objects.get(pk=cid)
     assert row.budget_daily == 3_000_000
@@ -626,13 +684,16 @@ def test_yesterdays_daily_counters_do_not_bind(operator_client, advertiser):
 def test_patch_price_above_daily_budget_is_refused(operator_client, advertiser):
     created = create_campaign(operator_client, advertiser.id)  # daily 5000000, cpa
     before = _row_snapshot(created["id"])
-    response = operator_client.patch(campaign_url(created["id"]),
-                                      {"max_bid_amount": "5000001"}, format="json")
+    response = operator_client.patch(
+        campaign_url(created["id"]), {"max_bid_amount": "5000001"}, format="json"
+    )
     error = assert_error(response, 400, "validation_error")
     assert "budget_daily" in error["details"]
     assert _row_snapshot(created["id"]) == before
     # As cpm the same price holds only a thousandth per placement, which fits.
-    response = operator_client.patch(campaign_url(created["id"]),
-                                      {"max_bid_amount": "5000001", "bid_strategy": "cpm"},
-                                      format="json")
+    response = operator_client.patch(
+        campaign_url(created["id"]),
+        {"max_bid_amount": "5000001", "bid_strategy": "cpm"},
+        format="json",
+    )
     assert response.status_code == 200, response.content

@@ -139,8 +139,14 @@ def test_createapikey_needs_exactly_one_kind():
     with pytest.raises(CommandError):
         call_command("createapikey", "--json", stdout=io.StringIO())
     with pytest.raises(CommandError):
-        call_command("createapikey", "--operator", "a", "--advertiser", str(uuid.uuid4()),
-                     stdout=io.StringIO())
+        call_command(
+            "createapikey",
+            "--operator",
+            "a",
+            "--advertiser",
+            str(uuid.uuid4()),
+            stdout=io.StringIO(),
+        )
     assert ApiKey.objects.count() == 0
 
 

@@ -64,7 +64,8 @@ def _newcomer_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
     # A newcomer has no activated virtualenv of this checkout on PATH.
     env["PATH"] = os.pathsep.join(
-        entry for entry in env.get("PATH", "").split(os.pathsep)
+        entry
+        for entry in env.get("PATH", "").split(os.pathsep)
         if entry and not Path(entry).resolve().is_relative_to(REPO_ROOT)
     )
     return env
@@ -183,7 +184,8 @@ def test_make_run_quick_start_from_a_fresh_clone():
             assert status == 200, body[:500]
             html = body.decode()
             external = [
-                url for url in re.findall(r"https?://[^\s\"'<>)]+", html)
+                url
+                for url in re.findall(r"https?://[^\s\"'<>)]+", html)
                 if not url.startswith(base)
             ]
             assert external == [], f"docs page references external URLs: {external}"

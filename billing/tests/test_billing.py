@@ -352,7 +352,8 @@ def test_report_outside_the_window_is_invalid(facilitator_client):
 
 
 @pytest.mark.django_db
-def test_cpm_bills_a_thousandth_per_impression_exactly(facilitator_client):
+def test_cpm_bills_a_thousandth_per_impression_exactly(facilitator_client, settings):
+    settings.BEACON_RATE = "100000/m"  # the test client fires every beacon from one address
     # A price of 1 atomic unit per thousand impressions: 1,000 impressions bill exactly 1.
     c = campaign(
         bid_strategy="cpm", max_bid_amount=1, budget_total=10, budget_daily=10, frequency_cap=10_000

@@ -1,0 +1,111 @@
+"""The filter every report takes: UTC days [start, end) and optional narrowing."""
+
+import datetime as dt
+
+from django import forms
+
+from adnet.core import clock, networks
+from campaigns.models import Advertiser, Campaign
+from facilitators.models import Facilitator
+from reports.selectors import ReportFilter
+
+MAX_DAYS = 366
+DEFAULT_DAYS = 30
+
+
+class CampaignChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Campaign) -> str:
+        return f"{obj.name} ({obj.advertiser.name})"
+
+
+class ReportFilterForm(forms.Form):
+    start = forms.DateField(
+        required=False,
+        label="From (UTC day)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=f"Default: {DEFAULT_DAYS} days ago.",
+    )
+    end = forms.DateField(
+        required=False,
+        label="Before (UTC day, not included)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Default: tomorrow, so today is included.",
+    )
+    campaign_id = CampaignChoice(
+        queryset=Campaign.objects.select_related("advertiser").order_by("name", "id"),
+        required=False,
+        label="Campaign",
+        empty_label="all",
+    )
+    advertiser_id = forms.ModelChoiceField(
+        queryset=Advertiser.objects.order_by("name", "id"),
+        required=False,
+        label="Advertiser",
+        empty_label="all",
+    )
+    facilitator_id = forms.ModelChoiceField(
+        queryset=Facilitator.objects.order_by("name", "id"),
+        required=False,
+        label="Facilitator",
+        empty_label="all",
+    )
+    network = forms.CharField(
+        required=False,
+        max_length=64,
+        label="Network",
+        widget=forms.TextInput(attrs={"list": "report-networks", "placeholder": "any (CAIP-2)"}),
+    )
+    transport = forms.ChoiceField(
+        required=False,
+        choices=[("", "any"), *((t, t) for t in networks.TRANSPORTS)],
+        label="Transport",
+    )
+
+    def __init__(self, data=None, *, now: dt.datetime | None = None, **kwargs):
+        super().__init__(data if data is not None else {}, **kwargs)
+        self.today = clock.utc_day(now or clock.now())
+
+    def clean_network(self) -> str:
+        network = self.cleaned_data["network"].strip()
+        if network and not networks.is_caip2(network):
+            raise forms.ValidationError("Must be a CAIP-2 network, e.g. eip155:8453.")
+        return network
+
+    def clean(self):
+        data = super().clean()
+        end = data.get("end") or self.today + dt.timedelta(days=1)
+        start = data.get("start") or end - dt.timedelta(days=DEFAULT_DAYS)
+        if "start" in self.errors or "end" in self.errors:
+            return data
+        if start >= end:
+            self.add_error("end", "Must be after the start day.")
+        elif (end - start).days > MAX_DAYS:
+            self.add_error("start", f"At most {MAX_DAYS} days at once.")
+        data["start"], data["end"] = start, end
+        return data
+
+    def report_filter(self) -> ReportFilter:
+        data = self.cleaned_data
+        return ReportFilter(
+            start=data["start"],
+            end=data["end"],
+            campaign_id=data["campaign_id"].id if data.get("campaign_id") else None,
+            advertiser_id=data["advertiser_id"].id if data.get("advertiser_id") else None,
+            facilitator_id=data["facilitator_id"].id if data.get("facilitator_id") else None,
+            network=data.get("network") or "",
+            transport=data.get("transport") or "",
+        )
+
+    def show_effective_range(self) -> None:
+        """Let the page show the days the defaults chose, not empty date inputs."""
+        data = self.data.copy()
+        data["start"] = self.cleaned_data["start"].isoformat()
+        data["end"] = self.cleaned_data["end"].isoformat()
+        self.data = data
+
+    def error_details(self) -> dict[str, list[str]]:
+        """Errors keyed by field, the API's `details` shape (non-field under `non_field_errors`)."""
+        return {
+            ("non_field_errors" if name == "__all__" else name): [str(m) for m in messages]
+            for name, messages in self.errors.items()
+        }
