@@ -77,3 +77,22 @@ def healthz(request):
         },
         headers={"Cache-Control": "no-store"},
     )
+
+
+@require_GET
+def readyz(request):
+    """Should a load balancer send traffic here? 200 only when the database and the broker
+    answer; 503 otherwise, with the same details as /healthz."""
+    database, broker = _check_database(), _check_broker()
+    ready = database["ok"] and broker["ok"]
+    rollups = _check_rollups() if database["ok"] else {"ok": False, "error": "database"}
+    return JsonResponse(
+        {
+            "status": "ready" if ready else "unavailable",
+            "database": database,
+            "broker": broker,
+            "rollups": rollups,
+        },
+        status=200 if ready else 503,
+        headers={"Cache-Control": "no-store"},
+    )

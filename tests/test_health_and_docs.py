@@ -79,3 +79,14 @@ def test_unknown_api_path_answers_json_404():
     response = Client().get("/v1/nothing-here")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.django_db
+@pytest.mark.redis
+def test_readyz_is_503_when_the_broker_is_down(settings):
+    assert Client().get("/readyz").status_code == 200
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    response = Client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+    assert response.json()["broker"]["ok"] is False
