@@ -21,7 +21,7 @@ from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThanOr
 from adnet.core import clock
 from adnet.core.errors import ValidationFailed
 from adnet.core.money import MILLIS_PER_ATOMIC
-from campaigns import catalog, tokens
+from campaigns import catalog, selectors, tokens
 from campaigns.errors import (
     AdvertiserNotFound,
     BudgetBelowCommitted,
@@ -612,10 +612,18 @@ def explain_match(
     live = catalog.current(now)
     cards = {card.id: card for card in live.index.candidates(settlement.resource_url)}
     url_matched = set(cards)
+    missing = []
     for campaign_id in campaign_ids or ():
         card = live.index.cards.get(str(campaign_id))
         if card is not None:
             cards.setdefault(card.id, card)
+        else:
+            missing.append(campaign_id)
+    # Named campaigns that are not live (paused, draft, ended...) are explained too.
+    not_live = set()
+    for row in Campaign.objects.filter(pk__in=missing).select_related("advertiser"):
+        cards.setdefault(str(row.id), selectors.card_for(row))
+        not_live.add(str(row.id))
     day = clock.utc_day(now)
     rows = {
         str(row.id): row

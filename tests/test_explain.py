@@ -74,3 +74,12 @@ def test_explain_is_for_operators_only(facilitator_client, advertiser_client, op
     assert explain(advertiser_client).status_code == 403
     assert operator_client.post("/v1/match", BODY, format="json").status_code == 403
     assert explain(operator_client, "&campaign_id=nope").status_code == 400
+
+
+@pytest.mark.django_db
+def test_explain_names_campaigns_that_are_not_live(operator_client):
+    paused = CampaignFactory(status=Campaign.Status.PAUSED)
+    data = explain(operator_client, f"&campaign_id={paused.id}").json()
+    entry = data["candidates"][0]
+    assert entry["campaignId"] == str(paused.id)
+    assert entry["excluded"] == "not_active"
