@@ -643,11 +643,12 @@ def explain_match(
     for card in sorted(cards.values(), key=lambda c: ranked.get(c.id, len(ranked))):
         row = rows.get(card.id)
         offer = engine.offer_for(card, settlement.transport)
-        reason = (
-            engine.EXCLUDED_URL_PATTERN
-            if card.id not in url_matched
-            else engine.exclusion(card, settlement, now)
-        )
+        if card.id in not_live:
+            reason = "not_active"
+        elif card.id not in url_matched:
+            reason = engine.EXCLUDED_URL_PATTERN
+        else:
+            reason = engine.exclusion(card, settlement, now)
         budget = _budget_view(row, offer, now, day) if row is not None else None
         if reason is None:
             reason = _budget_reason(row, budget, caps.get(card.id, 0), card.frequency_cap)
