@@ -11,7 +11,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= $(PYTHON)
 
-.PHONY: install run test test-faults test-e2e test-browser smoke lint check check-deploy ci bench bench-reports clean
+.PHONY: install run test test-fuzz test-faults test-e2e test-browser smoke lint check check-deploy ci bench bench-reports clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -27,10 +27,11 @@ run: install
 	HOST=$(HOST) PORT=$(PORT) scripts/serve
 
 # The whole suite except the quick-start smoke test (which `make smoke` runs), the
-# fault-injection tests with real processes (`make test-faults`) and the end-to-end tests
-# (`make test-e2e`). It includes the facilitator kit's own tests (facilitator-kit/tests).
+# fault-injection tests with real processes (`make test-faults`), the end-to-end tests
+# (`make test-e2e`) and the schema fuzzing (`make test-fuzz`). It includes the facilitator
+# kit's own tests (facilitator-kit/tests).
 test: install
-	$(PY) -m pytest -m "not smoke and not faults and not e2e and not browser" -q
+	$(PY) -m pytest -m "not smoke and not faults and not e2e and not browser and not fuzz" -q
 
 # Redis stopped, a worker killed with -9, PostgreSQL unreachable: real gunicorn, Celery
 # worker and redis-server processes (needs DATABASE_URL, REDIS_URL and /usr/bin/redis-server).
@@ -51,6 +52,11 @@ test-browser: install
 	@test -x /usr/bin/chromium || apt-get install -y chromium || \
 		(apt-get update && apt-get install -y chromium)
 	$(PY) -m pytest -m browser -q
+
+# schemathesis against /v1/schema: every operation, with a valid key of a kind that may
+# call it; no 5xx, every status documented, every response matching its schema.
+test-fuzz: install
+	$(PY) -m pytest -m fuzz -q
 
 smoke: install
 	$(PY) -m pytest -m smoke -q
@@ -80,7 +86,7 @@ check-deploy: install
 	SECRET_KEY=$$($(PY) -c "import secrets; print(secrets.token_urlsafe(50))") \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
-ci: lint check check-deploy test test-faults test-e2e smoke test-browser
+ci: lint check check-deploy test test-faults test-e2e test-fuzz smoke test-browser
 
 clean:
 	rm -rf .venv $(TOOLS) var staticfiles .pytest_cache

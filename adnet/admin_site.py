@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django_ratelimit.core import is_ratelimited
 
@@ -38,6 +39,21 @@ class AdnetAdminSite(admin.AdminSite):
             if limited:
                 return too_many_attempts(request, None)
         return super().login(request, extra_context)
+
+    def operator_view(self, view):
+        """Staff pages about the whole network: refused to advertiser users, who are staff
+        so that they can manage their own campaigns in this admin."""
+        from functools import wraps
+
+        from accounts.selectors import tenant_of
+
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if tenant_of(request.user).is_advertiser:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return self.admin_view(guarded)
 
 
 class AdnetAdminConfig(AdminConfig):

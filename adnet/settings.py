@@ -74,9 +74,11 @@ INSTALLED_APPS = [
     "billing",
     "reports",
     "events",
+    "accounts",
 ]
 
 MIDDLEWARE = [
+    "adnet.metrics.MetricsMiddleware",
     "adnet.core.requestid.RequestIdMiddleware",
     "adnet.core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -289,6 +291,11 @@ API_RATE_LIMITS = {
 }
 # Admin sign-in attempts per client address; refused outright when they cannot be counted.
 ADMIN_LOGIN_RATE = os.environ.get("ADMIN_LOGIN_RATE", "10/m")
+
+# Password-reset mail of the admin (Django's own flow). The console in development;
+# production sets EMAIL_BACKEND and the SMTP settings.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "adnet@localhost")
 RATELIMIT_FAIL_OPEN = False
 # Impression beacons per client address; over it they get the usual answer, uncounted.
 BEACON_RATE = os.environ.get("BEACON_RATE", "600/m")
@@ -305,6 +312,12 @@ REPORTS_HOURLY_DAYS = env_int("REPORTS_HOURLY_DAYS", 7)
 REPORTS_RECONCILE_DAYS = env_int("REPORTS_RECONCILE_DAYS", 35)
 REPORTS_MAX_LAG_SECONDS = env_int("REPORTS_MAX_LAG_SECONDS", 120)
 REPORTS_STATEMENT_TIMEOUT_MS = env_int("REPORTS_STATEMENT_TIMEOUT_MS", 60000)
+
+# GET /metrics answers only these client addresses or networks (comma-separated, e.g.
+# "127.0.0.1,10.0.0.0/8") when set; anyone when unset. See docs/operations.md.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+# The Celery queue whose depth /metrics reports (Celery's default queue name).
+METRICS_CELERY_QUEUE = os.environ.get("METRICS_CELERY_QUEUE", "celery")
 
 # JSON lines with the request id by default; LOG_FORMAT=text for people reading a terminal.
 LOGGING = {

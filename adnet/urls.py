@@ -1,17 +1,20 @@
 """The URL map of the whole service: API under /v1/, docs, admin and health."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from adnet.core.api_errors import error_body
 from adnet.health import healthz, readyz
+from adnet.metrics import metrics_view
 from adnet.ping import PingApi
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("v1/ping", PingApi.as_view(), name="ping"),
     path("v1/schema", SpectacularAPIView.as_view(), name="schema"),
     path("v1/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
@@ -22,6 +25,27 @@ urlpatterns = [
     # Before the admin's own URLs: /admin/reports/ is the report overview, not the
     # admin's list of the reports app's models (those stay at /admin/reports/<model>/).
     path("admin/reports/", include("reports.urls")),
+    # Django's password reset, linked from the admin sign-in page ("Forgotten your password?").
+    path(
+        "admin/password_reset/",
+        auth_views.PasswordResetView.as_view(),
+        name="admin_password_reset",
+    ),
+    path(
+        "admin/password_reset/done/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "admin/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "admin/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,8 +1,11 @@
-"""Operator views of advertisers, campaigns and placements in the Django admin."""
+"""Operator views of advertisers and placements in the Django admin.
+
+Campaigns are administered by the accounts app, which scopes them to the signed-in advertiser.
+"""
 
 from django.contrib import admin
 
-from campaigns.models import Advertiser, Campaign, MatchRequest, Placement
+from campaigns.models import Advertiser, MatchRequest, Placement
 
 
 @admin.register(Advertiser)
@@ -10,33 +13,6 @@ class AdvertiserAdmin(admin.ModelAdmin):
     list_display = ("name", "id", "wallet_address", "network", "created_at")
     search_fields = ("name", "id", "wallet_address")
     readonly_fields = ("id", "created_at")
-
-
-@admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
-    list_display = (
-        "name",
-        "advertiser",
-        "status",
-        "bid_strategy",
-        "max_bid_amount",
-        "budget_total",
-        "budget_daily",
-        "schedule_start",
-    )
-    list_filter = ("status", "bid_strategy")
-    search_fields = ("name", "id")
-    # Budget counters move only through the services' conditional updates.
-    readonly_fields = (
-        "id",
-        "spent_millis",
-        "held_millis",
-        "day",
-        "day_spent_millis",
-        "day_held_millis",
-        "created_at",
-        "updated_at",
-    )
 
 
 @admin.register(Placement)

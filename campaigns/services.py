@@ -96,6 +96,11 @@ def _check_values(values: dict[str, Any]) -> None:
         raise ValidationFailed(details=errors)
 
 
+def check_campaign_values(values: dict[str, Any]) -> None:
+    """The cross-field rules create and update apply, for forms that check before writing."""
+    _check_values({"bid_strategy": Campaign.BidStrategy.CPA, "schedule_end": None, **values})
+
+
 def bump_catalog() -> None:
     """Tell every process that the live campaigns changed (see campaigns.catalog)."""
     if not CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1):

@@ -1,4 +1,4 @@
-"""Routes of the report pages, mounted at /admin/reports/ and behind the admin's staff login."""
+"""Routes of the report pages, mounted at /admin/reports/, for staff who are not advertisers."""
 
 from django.contrib import admin
 from django.urls import path
@@ -9,7 +9,7 @@ app_name = "reports"
 
 
 def _staff(view):
-    return admin.site.admin_view(view)
+    return admin.site.operator_view(view)
 
 
 urlpatterns = [

@@ -2,8 +2,9 @@
 """`make bench`: the real server (gunicorn, PostgreSQL, Redis, a Celery worker) under wrk.
 
 For each campaign count it creates a fresh database, seeds it, starts the production
-server, and drives /v1/ping (the framework's ceiling), /v1/match and /v1/events with 1 and
-16 connections for a bounded time each. It prints throughput and latency percentiles and
+server (gunicorn; `--server granian` for the comparison in docs/benchmarks.md), and drives
+/v1/ping (the framework's ceiling), /v1/match and /v1/events with 1 and 16 connections
+for a bounded time each. It prints throughput and latency percentiles and
 fails if any campaign was committed past its budget. Targets 127.0.0.1 only.
 """
 
@@ -148,6 +149,36 @@ def run_wrk(base: str, script: str, connections: int, seconds: int) -> dict:
     return result
 
 
+def server_command(server: str, port: int, workers: int) -> list[str]:
+    if server == "granian":
+        return [
+            str(BIN / "granian"),
+            "--interface",
+            "wsgi",
+            "adnet.wsgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-ws",
+            "--log-level",
+            "warning",
+        ]
+    return [
+        str(BIN / "gunicorn"),
+        "adnet.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--no-control-socket",
+        "--log-level",
+        "warning",
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--campaigns", default="1000,10000")
@@ -156,6 +187,8 @@ def main() -> int:
     parser.add_argument(
         "--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 4))
     )
+    parser.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn")
+    parser.add_argument("--endpoints", default="ping,match,events")
     parser.add_argument("--out", default=str(ROOT / "var" / "bench-results.json"))
     args = parser.parse_args()
 
@@ -176,6 +209,9 @@ def main() -> int:
             "DEBUG": "0",
             "LOG_LEVEL": "WARNING",
         }
+        # Metrics in multiprocess mode, as scripts/serve runs them: a fresh directory.
+        metrics_dir = tempfile.mkdtemp(prefix="adnet-bench-metrics-")
+        web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
         subprocess.run(
             [PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
         )
@@ -191,19 +227,9 @@ def main() -> int:
         port = free_port()
         logs = Path(tempfile.mkdtemp(prefix="adnet-bench-"))
         web = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "adnet.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.web_workers),
-                "--no-control-socket",
-                "--log-level",
-                "warning",
-            ],
+            server_command(args.server, port, args.web_workers),
             cwd=ROOT,
-            env=env,
+            env=web_env,
             start_new_session=True,
             stdout=open(logs / "web.log", "w"),  # noqa: SIM115 - lives as long as the process
             stderr=subprocess.STDOUT,
@@ -226,6 +252,7 @@ def main() -> int:
                 .replace("__RESOURCE__", RESOURCE)
                 .replace("__RUN__", str(run_id + count)),
             }
+            scripts = {k: v for k, v in scripts.items() if k in args.endpoints.split(",")}
             # Warm every worker process up (imports, connections, snapshots) before measuring.
             for name, script in scripts.items():
                 run_wrk(base + ("/v1/ping" if name == "ping" else ""), script, 16, 2)
@@ -233,10 +260,15 @@ def main() -> int:
                 for name, script in scripts.items():
                     path_base = base + ("/v1/ping" if name == "ping" else "")
                     result = run_wrk(path_base, script, connections, args.seconds)
-                    result.update(endpoint=name, campaigns=count, connections=connections)
+                    result.update(
+                        endpoint=name,
+                        campaigns=count,
+                        connections=connections,
+                        server=args.server,
+                    )
                     results.append(result)
                     print(
-                        f"campaigns={count:>6} conns={connections:>3} {name:<7} "
+                        f"{args.server} campaigns={count:>6} conns={connections:>3} {name:<7} "
                         f"{result['rps']:>9.1f} req/s  p50 {result['p50_ms']:>7.2f} ms  "
                         f"p99 {result['p99_ms']:>7.2f} ms  errors {result['errors']}",
                         flush=True,
@@ -252,6 +284,7 @@ def main() -> int:
                     proc.wait(timeout=15)
                 except (ProcessLookupError, subprocess.TimeoutExpired):
                     os.killpg(proc.pid, signal.SIGKILL)
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
     print("\n| campaigns | connections | endpoint | req/s | p50 ms | p99 ms | vs ping |")
     print("|---:|---:|---|---:|---:|---:|---:|")

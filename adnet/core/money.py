@@ -55,3 +55,40 @@ def format_atomic(amount: int) -> str:
 
 def atomic_to_millis(amount: int) -> int:
     return amount * MILLIS_PER_ATOMIC
+
+
+# --- Human USDC ----------------------------------------------------------------------------
+
+USDC_DECIMALS = 6
+_USDC = re.compile(r"^(0|[1-9][0-9]*)(\.[0-9]{1,6})?$")
+
+
+def parse_usdc(value: object, *, maximum: int = MAX_ATOMIC) -> int:
+    """Parse an amount a person typed in USDC ("2.50") into atomic units (2500000).
+
+    Only plain decimals: no sign, exponent, grouping, padding or more than 6 decimals, so
+    what was typed is exactly what is stored.
+    """
+    if not isinstance(value, str) or not value:
+        raise AmountError('Enter an amount in USDC, for example "2.50".')
+    if not _USDC.match(value):
+        if re.match(r"^(0|[1-9][0-9]*)\.[0-9]{7,}$", value):
+            raise AmountError("USDC has at most 6 decimal places (0.000001 is the smallest).")
+        raise AmountError(
+            'Enter a positive amount in USDC with a dot for decimals, for example "2.50" '
+            "(no sign, spaces, commas or exponents)."
+        )
+    whole, _, fraction = value.partition(".")
+    amount = int(whole) * 10**USDC_DECIMALS + int(fraction.ljust(USDC_DECIMALS, "0"))
+    if amount > maximum:
+        raise AmountError(f"Must be at most {format_usdc(maximum)} USDC.")
+    return amount
+
+
+def format_usdc(amount: int) -> str:
+    """Atomic units as USDC with at least two decimals and no trailing noise: 2500000 -> "2.50"."""
+    amount = int(amount)
+    sign = "-" if amount < 0 else ""
+    whole, fraction = divmod(abs(amount), 10**USDC_DECIMALS)
+    digits = f"{fraction:0{USDC_DECIMALS}d}".rstrip("0").ljust(2, "0")
+    return f"{sign}{whole}.{digits}"

@@ -11,7 +11,7 @@ from billing.api.serializers import ConversionAcceptedSerializer, ConversionInpu
 from campaigns.api.serializers import ErrorSerializer
 from facilitators.api.permissions import IsFacilitator
 
-ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 409, 413, 415, 503)}
+ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 409, 413, 415, 429, 503)}
 
 
 class ConversionsApi(APIView):

@@ -9,6 +9,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from adnet import metrics
 from adnet.core import clock
 from adnet.core.errors import ValidationFailed
 from campaigns import selectors, services
@@ -30,8 +31,9 @@ from campaigns.matching.engine import Settlement
 from campaigns.models import Campaign
 from facilitators.api.permissions import IsFacilitator, IsOperator, IsOperatorOrAdvertiser
 
-ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 413, 415, 503)}
+ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 413, 415, 429, 503)}
 MAX_PAGE = 500
+MAX_OFFSET = 1_000_000_000
 
 
 def _page(request) -> tuple[int, int]:
@@ -42,8 +44,11 @@ def _page(request) -> tuple[int, int]:
         raise ValidationFailed(
             details={"limit": ["limit and offset must be whole numbers."]}
         ) from exc
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise ValidationFailed(details={"limit": [f"limit must be 1 to {MAX_PAGE}, offset >= 0."]})
+    # An offset past PostgreSQL's bigint would be a database error (found by schemathesis).
+    if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_OFFSET:
+        raise ValidationFailed(
+            details={"limit": [f"limit must be 1 to {MAX_PAGE}, offset 0 to {MAX_OFFSET}."]}
+        )
     return limit, offset
 
 
@@ -56,7 +61,7 @@ def _uuid(value: str) -> uuid.UUID:
 
 PAGE_PARAMS = [
     OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {MAX_PAGE}, default 100"),
-    OpenApiParameter("offset", OpenApiTypes.INT, description="default 0"),
+    OpenApiParameter("offset", OpenApiTypes.INT, description=f"0 to {MAX_OFFSET}, default 0"),
 ]
 
 
@@ -268,6 +273,7 @@ class MatchApi(APIView):
             tx_hash=data["txHash"],
             now=clock.now(),
         )
+        metrics.record_match(transport=data["transport"], matched=outcome.placement is not None)
         if outcome.placement is None:
             return Response({"matched": False})
         campaign = outcome.campaign

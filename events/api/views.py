@@ -12,6 +12,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from adnet import metrics
 from adnet.core import clock
 from adnet.core.api_errors import error_body
 from campaigns.api.serializers import ErrorSerializer
@@ -23,7 +24,7 @@ from facilitators.api.permissions import IsFacilitator
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500
-ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 413, 415, 503)}
+ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 413, 415, 429, 503)}
 
 
 def _event_input(data: dict) -> services.EventInput:
@@ -70,6 +71,7 @@ class EventsApi(APIView):
             items=[_event_input(item) for item in validated],
             now=clock.now(),
         )
+        metrics.EVENTS_ACCEPTED.inc(len(event_ids))
         if batch:
             body = {"accepted": True, "eventIds": [str(i) for i in event_ids]}
         else:

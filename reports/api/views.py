@@ -15,8 +15,9 @@ from reports.forms import DEFAULT_DAYS, MAX_DAYS, ReportFilterForm
 from reports.models import Granularity
 from reports.selectors import ReportFilter
 
-ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 503)}
+ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 429, 503)}
 MAX_PAGE = 500
+MAX_OFFSET = 1_000_000_000
 
 FILTER_PARAMS = [
     OpenApiParameter(
@@ -36,7 +37,7 @@ FILTER_PARAMS = [
 ]
 PAGE_PARAMS = [
     OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {MAX_PAGE}, default 100"),
-    OpenApiParameter("offset", OpenApiTypes.INT, description="default 0"),
+    OpenApiParameter("offset", OpenApiTypes.INT, description=f"0 to {MAX_OFFSET}, default 0"),
 ]
 
 
@@ -55,8 +56,11 @@ def _page(request) -> tuple[int, int]:
         raise ValidationFailed(
             details={"limit": ["limit and offset must be whole numbers."]}
         ) from exc
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise ValidationFailed(details={"limit": [f"limit must be 1 to {MAX_PAGE}, offset >= 0."]})
+    # An offset past PostgreSQL's bigint would be a database error (found by schemathesis).
+    if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_OFFSET:
+        raise ValidationFailed(
+            details={"limit": [f"limit must be 1 to {MAX_PAGE}, offset 0 to {MAX_OFFSET}."]}
+        )
     return limit, offset
 
 
