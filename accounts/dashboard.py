@@ -88,7 +88,7 @@ def pacing(campaign: Campaign, now: dt.datetime) -> dict[str, Any]:
         ),
         "spent_today": fmt.usdc_display(day_spent),
         "budget_daily": fmt.usdc_display(campaign.budget_daily * MILLIS_PER_ATOMIC),
-        "day_line": fmt.usdc_display(day_line),
+        "day_line": fmt.usdc_display(day_line // MILLIS_PER_ATOMIC * MILLIS_PER_ATOMIC),
         "day_state": "ahead" if day_spent > day_line else "on or behind",
     }
 
@@ -142,7 +142,7 @@ def build(
             labels,
             [("spend", [row["billed_millis"] for row in series])],
             title="Spend per UTC day",
-            value_format=lambda value: f"{value / 1_000_000_000:g} USDC",
+            value_format=charts.usdc_axis,
         ),
         "conversions": _conversions(campaigns, *range_bounds, names=rows),
         "status": selectors.rollup_status(now),

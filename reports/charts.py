@@ -25,6 +25,13 @@ def nice_ceiling(value: float) -> float:
     return 10 * power  # pragma: no cover - the loop always returns
 
 
+def usdc_axis(millis: float) -> str:
+    """An axis label in USDC from millis: at most six decimals (an atomic unit), never an
+    exponent, so an empty chart reads "0 USDC" rather than "1e-09 USDC"."""
+    text = f"{millis / 1_000_000_000:.6f}".rstrip("0").rstrip(".")
+    return f"{text} USDC"
+
+
 def _number(value: float) -> str:
     if value >= 1_000_000:
         return f"{value / 1_000_000:g}M"

@@ -73,7 +73,7 @@ def _day_label(day: dt.date) -> str:
 
 
 def _usdc_axis(value: float) -> str:
-    return f"{value / 1_000_000_000:g} USDC"
+    return charts.usdc_axis(value)
 
 
 def _paged_rows(request: HttpRequest, qs, table: tables.Table, record) -> tuple:
