@@ -8,8 +8,6 @@ higher charge only adds the difference.
 """
 
 import datetime as dt
-import hashlib
-import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from adnet.core import clock
+from adnet.core.digests import canonical_digest
 from billing.errors import ConversionConflict
 from billing.models import Charge, Conversion, ConversionReport, InvalidTraffic, Reconciliation
 from campaigns import services as campaign_services
@@ -375,8 +374,7 @@ class ConversionInput:
         }
 
     def digest(self) -> str:
-        raw = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(raw.encode()).hexdigest()
+        return canonical_digest(self.canonical())
 
 
 def report_conversion(

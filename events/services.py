@@ -8,8 +8,6 @@ event again; effects are themselves conditional updates, so they apply at most o
 """
 
 import datetime as dt
-import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -20,6 +18,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 
 from adnet.core import clock
+from adnet.core.digests import canonical_digest
 from billing import services as billing
 from billing.models import InvalidTraffic
 from campaigns import services as campaign_services
@@ -89,8 +88,7 @@ class EventInput:
         }
 
     def digest(self) -> str:
-        raw = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(raw.encode()).hexdigest()
+        return canonical_digest(self.canonical())
 
 
 def ingest_events(

@@ -7,29 +7,18 @@ reports/tests/test_browser.py for why).
 """
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.models import AdvertiserMembership
 from campaigns.models import Campaign
 from tests import factories
+from tests.support.browser import ARTIFACTS, launch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 PASSWORD = "a-long-advertiser-password"
 
 
@@ -40,7 +29,6 @@ def test_advertiser_manages_own_campaign_in_chromium(live_server):
     user = get_user_model().objects.create_user("acme", password=PASSWORD, is_staff=True)
     AdvertiserMembership.objects.create(user=user, advertiser=mine)
     theirs = factories.CampaignFactory(name="Rival campaign")
-    ARTIFACTS.mkdir(exist_ok=True)
     names = [
         "advertiser-create",
         "advertiser-activated",
@@ -54,7 +42,7 @@ def test_advertiser_manages_own_campaign_in_chromium(live_server):
     start = timezone.now() - dt.timedelta(minutes=5)
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = launch(playwright)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             page.goto(f"{base}/admin/login/?next=/admin/campaigns/campaign/")

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from adnet import metrics
 from adnet.core import clock
 from adnet.core.errors import ValidationFailed
+from adnet.core.paging import PAGE_PARAMS, page_params
 from campaigns import selectors, services
 from campaigns.api.serializers import (
     AdvertiserInputSerializer,
@@ -32,24 +33,6 @@ from campaigns.models import Campaign
 from facilitators.api.permissions import IsFacilitator, IsOperator, IsOperatorOrAdvertiser
 
 ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 413, 415, 429, 503)}
-MAX_PAGE = 500
-MAX_OFFSET = 1_000_000_000
-
-
-def _page(request) -> tuple[int, int]:
-    try:
-        limit = int(request.query_params.get("limit", 100))
-        offset = int(request.query_params.get("offset", 0))
-    except ValueError as exc:
-        raise ValidationFailed(
-            details={"limit": ["limit and offset must be whole numbers."]}
-        ) from exc
-    # An offset past PostgreSQL's bigint would be a database error (found by schemathesis).
-    if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_OFFSET:
-        raise ValidationFailed(
-            details={"limit": [f"limit must be 1 to {MAX_PAGE}, offset 0 to {MAX_OFFSET}."]}
-        )
-    return limit, offset
 
 
 def _uuid(value: str) -> uuid.UUID:
@@ -57,12 +40,6 @@ def _uuid(value: str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError as exc:
         raise CampaignNotFound() from exc
-
-
-PAGE_PARAMS = [
-    OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {MAX_PAGE}, default 100"),
-    OpenApiParameter("offset", OpenApiTypes.INT, description=f"0 to {MAX_OFFSET}, default 0"),
-]
 
 
 class AdvertiserListCreateApi(APIView):
@@ -79,7 +56,7 @@ class AdvertiserListCreateApi(APIView):
         responses={200: AdvertiserListSerializer, **ERRORS},
     )
     def get(self, request):
-        limit, offset = _page(request)
+        limit, offset = page_params(request)
         qs = selectors.advertisers_for(request.user)
         data = {"advertisers": list(qs[offset : offset + limit]), "count": qs.count()}
         return Response(AdvertiserListSerializer(data).data)
@@ -109,7 +86,7 @@ class CampaignListCreateApi(APIView):
         responses={200: CampaignListSerializer, **ERRORS},
     )
     def get(self, request):
-        limit, offset = _page(request)
+        limit, offset = page_params(request)
         status_filter = request.query_params.get("status")
         if status_filter and status_filter not in Campaign.Status.values:
             raise ValidationFailed(

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from adnet.core import networks
 from adnet.core.errors import ValidationFailed
+from adnet.core.paging import PAGE_PARAMS, page_params
 from campaigns.api.serializers import ErrorSerializer
 from facilitators.api.permissions import IsOperator
 from reports import selectors
@@ -16,8 +17,6 @@ from reports.models import Granularity
 from reports.selectors import ReportFilter
 
 ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 429, 503)}
-MAX_PAGE = 500
-MAX_OFFSET = 1_000_000_000
 
 FILTER_PARAMS = [
     OpenApiParameter(
@@ -35,10 +34,6 @@ FILTER_PARAMS = [
     OpenApiParameter("network", OpenApiTypes.STR, description='CAIP-2, e.g. "eip155:8453".'),
     OpenApiParameter("transport", OpenApiTypes.STR, enum=list(networks.TRANSPORTS)),
 ]
-PAGE_PARAMS = [
-    OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {MAX_PAGE}, default 100"),
-    OpenApiParameter("offset", OpenApiTypes.INT, description=f"0 to {MAX_OFFSET}, default 0"),
-]
 
 
 def _filter(request) -> ReportFilter:
@@ -46,22 +41,6 @@ def _filter(request) -> ReportFilter:
     if not form.is_valid():
         raise ValidationFailed(details=form.error_details())
     return form.report_filter()
-
-
-def _page(request) -> tuple[int, int]:
-    try:
-        limit = int(request.query_params.get("limit", 100))
-        offset = int(request.query_params.get("offset", 0))
-    except ValueError as exc:
-        raise ValidationFailed(
-            details={"limit": ["limit and offset must be whole numbers."]}
-        ) from exc
-    # An offset past PostgreSQL's bigint would be a database error (found by schemathesis).
-    if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_OFFSET:
-        raise ValidationFailed(
-            details={"limit": [f"limit must be 1 to {MAX_PAGE}, offset 0 to {MAX_OFFSET}."]}
-        )
-    return limit, offset
 
 
 class ReportApi(APIView):
@@ -125,7 +104,7 @@ class TrafficReportApi(ReportApi):
             raise ValidationFailed(
                 details={"granularity": [f"Must be one of {Granularity.values}."]}
             )
-        limit, offset = _page(request)
+        limit, offset = page_params(request)
         qs = selectors.traffic_rows(report, granularity)
         data = {"traffic": list(qs[offset : offset + limit]), "count": qs.count()}
         return Response(out.TrafficListSerializer(data).data)
@@ -141,7 +120,7 @@ class ConversionReportApi(ReportApi):
     )
     def get(self, request):
         report = _filter(request)
-        limit, offset = _page(request)
+        limit, offset = page_params(request)
         qs = selectors.conversions(report)
         names = selectors.Names()
         rows = [selectors.conversion_record(row, names) for row in qs[offset : offset + limit]]
@@ -158,7 +137,7 @@ class PlacementReportApi(ReportApi):
     )
     def get(self, request):
         report = _filter(request)
-        limit, offset = _page(request)
+        limit, offset = page_params(request)
         qs = selectors.placements(report)
         names = selectors.Names()
         rows = [selectors.placement_record(row, names) for row in qs[offset : offset + limit]]
@@ -176,7 +155,7 @@ class FacilitatorReportApi(ReportApi):
     )
     def get(self, request):
         report = _filter(request)
-        limit, offset = _page(request)
+        limit, offset = page_params(request)
         rows = selectors.facilitators(report)
         data = {"facilitators": rows[offset : offset + limit], "count": len(rows)}
         return Response(out.FacilitatorListSerializer(data).data)
@@ -191,7 +170,7 @@ class InvalidTrafficReportApi(ReportApi):
     )
     def get(self, request):
         report = _filter(request)
-        limit, offset = _page(request)
+        limit, offset = page_params(request)
         qs = selectors.invalid_rows(report)
         data = {"invalid_traffic": list(qs[offset : offset + limit]), "count": qs.count()}
         return Response(out.InvalidListSerializer(data).data)

@@ -10,7 +10,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from billing.models import Conversion
@@ -18,19 +17,10 @@ from campaigns.models import MatchRequest
 from reports import services
 from reports.tests import traffic
 from reports.tests.traffic import start_of
+from tests.support.browser import ARTIFACTS, launch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 DAY1 = dt.date(2026, 3, 9)
 DAY2 = dt.date(2026, 3, 10)
 RANGE = f"start={DAY1}&end={DAY2 + dt.timedelta(days=1)}"
@@ -51,13 +41,12 @@ def test_overview_and_conversions_pages_in_chromium(live_server, monkeypatch):
     first_facilitator = world.facilitators[0]
     own_conversions = Conversion.objects.filter(placement__facilitator=first_facilitator).count()
     assert 0 < own_conversions < conversions
-    ARTIFACTS.mkdir(exist_ok=True)
     shots = [ARTIFACTS / "reports-overview.png", ARTIFACTS / "reports-conversions.png"]
     for shot in shots:
         shot.unlink(missing_ok=True)
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = launch(playwright)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             page.goto(f"{live_server.url}/admin/login/?next=/admin/reports/")
