@@ -444,6 +444,17 @@ def claim_tx(
     ).exists()
 
 
+def _on_day(day: dt.date, field: str, change: int) -> Case:
+    """`field` moved by `change` if the campaign's day counters are those of `day`.
+
+    The counters only speak of the current UTC day: a hold or charge of an earlier day
+    changes the totals and leaves them be.
+    """
+    return Case(
+        When(day=day, then=F(field) + change), default=F(field), output_field=BigIntegerField()
+    )
+
+
 @dataclass(frozen=True)
 class HoldCharge:
     """What charging a placement did: billed out of its hold, and what could not be."""
@@ -472,20 +483,11 @@ def charge_from_hold(*, placement_id: uuid.UUID, target_millis: int) -> HoldChar
         Placement.objects.filter(pk=placement_id).update(
             hold_millis=F("hold_millis") - billed, billed_millis=F("billed_millis") + billed
         )
-        today = Q(day=placement.hold_day)
         Campaign.objects.filter(pk=placement.campaign_id).update(
             held_millis=F("held_millis") - billed,
             spent_millis=F("spent_millis") + billed,
-            day_held_millis=Case(
-                When(today, then=F("day_held_millis") - billed),
-                default=F("day_held_millis"),
-                output_field=BigIntegerField(),
-            ),
-            day_spent_millis=Case(
-                When(today, then=F("day_spent_millis") + billed),
-                default=F("day_spent_millis"),
-                output_field=BigIntegerField(),
-            ),
+            day_held_millis=_on_day(placement.hold_day, "day_held_millis", -billed),
+            day_spent_millis=_on_day(placement.hold_day, "day_spent_millis", billed),
         )
     return HoldCharge(billed_millis=billed, unbilled_millis=delta - billed, day=placement.hold_day)
 
@@ -521,11 +523,7 @@ def release_hold(*, placement_id: uuid.UUID) -> int:
         Campaign.objects.filter(pk=placement.campaign_id).update(
             held_millis=F("held_millis") - hold,
             # Today's counters only speak of today's placements; an older hold leaves them be.
-            day_held_millis=Case(
-                When(day=placement.hold_day, then=F("day_held_millis") - hold),
-                default=F("day_held_millis"),
-                output_field=BigIntegerField(),
-            ),
+            day_held_millis=_on_day(placement.hold_day, "day_held_millis", -hold),
         )
         return hold
 
