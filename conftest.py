@@ -59,6 +59,22 @@ def _isolated_cache(settings):
     cache = dict(settings.CACHES["default"])
     cache["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
     settings.CACHES = {"default": cache}
+    # The budget store's keys too (grants, frequency counts, the match journal).
+    prefix = f"test-{uuid.uuid4().hex}:"
+    settings.BUDGET_REDIS_PREFIX = prefix
+    yield
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+        try:
+            keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+            if keys:
+                client.delete(*keys)
+        except redis.RedisError:
+            pass  # a test that stopped Redis; its keys went with it
+        finally:
+            client.close()
 
 
 @pytest.fixture(autouse=True)

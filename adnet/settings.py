@@ -174,6 +174,20 @@ else:
         "store_processed": False,
     }
 
+# --- Matching's budget store. With Redis, /v1/match takes its budget step in one Redis
+# script that spends slices of budget granted from PostgreSQL, and its records go to a Redis
+# stream that the worker writes to PostgreSQL in batches (campaigns.budget, .journal).
+# Without Redis (the try-it default) or while Redis is unreachable, matching holds budget
+# and writes its records in PostgreSQL directly.
+MATCH_BUDGET_STORE = os.environ.get("MATCH_BUDGET_STORE", "redis" if REDIS_URL else "database")
+BUDGET_REDIS_PREFIX = os.environ.get("BUDGET_REDIS_PREFIX", "adnet:")
+# A grant lasts about GRANT_TARGET_SECONDS of the campaign's recent delivery, between
+# GRANT_MIN_HOLDS and GRANT_MAX_HOLDS placements' worth; it is topped up when half is spent.
+GRANT_MIN_HOLDS = env_int("GRANT_MIN_HOLDS", 100)
+GRANT_MAX_HOLDS = env_int("GRANT_MAX_HOLDS", 100_000)
+GRANT_TARGET_SECONDS = env_int("GRANT_TARGET_SECONDS", 10)
+JOURNAL_BATCH = env_int("JOURNAL_BATCH", 2000)
+
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -182,6 +196,10 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    # Matching's records, from the Redis stream into PostgreSQL (campaigns.journal).
+    "drain-match-journal": {"task": "campaigns.tasks.drain_journal", "schedule": 1.0},
+    "top-up-budget-grants": {"task": "campaigns.tasks.top_up_grants", "schedule": 2.0},
+    "reap-budget-grants": {"task": "campaigns.tasks.reap_grants", "schedule": 30.0},
     "attribute-settlements": {
         "task": "billing.tasks.attribute_settlements",
         "schedule": float(env_int("ATTRIBUTION_SWEEP_SECONDS", 2)),

@@ -19,8 +19,8 @@ from adnet.core import clock
 from adnet.core.digests import canonical_digest
 from billing.errors import ConversionConflict
 from billing.models import Charge, Conversion, ConversionReport, InvalidTraffic, Reconciliation
+from campaigns import budget, grants, journal, tokens
 from campaigns import services as campaign_services
-from campaigns import tokens
 from campaigns.matching import engine
 from campaigns.models import Campaign, MatchRequest, Placement, TxClaim
 
@@ -311,6 +311,7 @@ def attribute_settlement(*, match_request: MatchRequest, now: dt.datetime) -> Co
 def attribute_pending(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     """Check observed settlements not yet checked, oldest first. Safe to run concurrently."""
     now = now or clock.now()
+    journal.catch_up()
     pending = list(
         MatchRequest.objects.filter(attributed=False).order_by("received_at", "id")[:limit]
     )
@@ -387,6 +388,7 @@ def report_conversion(
     """
     now = now or clock.now()
     digest = report.digest()
+    _await_report_placement(report)
     try:
         with transaction.atomic():
             row = ConversionReport.objects.create(
@@ -410,6 +412,21 @@ def report_conversion(
         if existing.body_digest != digest or existing.facilitator_id != facilitator_id:
             raise ConversionConflict() from None
         return existing
+
+
+def _await_report_placement(report: ConversionInput) -> None:
+    """A report may name a placement whose row is still in the match journal."""
+    try:
+        if report.impression_token:
+            decoded = tokens.decode(report.impression_token)
+            if decoded is not None:
+                journal.await_placement(decoded.placement_id)
+        elif not TxClaim.objects.filter(
+            network=report.network, tx_hash=report.original_tx_hash, role=TxClaim.Role.ORIGINAL
+        ).exists():
+            journal.catch_up()
+    except budget.redis.RedisError:
+        logger.warning("match journal unreachable: the report is judged on what is written")
 
 
 def _report_placement(report: ConversionInput) -> Placement | None:
@@ -523,7 +540,7 @@ def _apply_report(
 def release_expired_holds(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
     """Give back holds that can no longer bill; conversions still unproven become unbilled."""
     now = now or clock.now()
-    released = 0
+    released = []
     for placement_id in campaign_services.releasable_placements(now=now, limit=limit):
         with transaction.atomic():
             conversion = (
@@ -533,8 +550,14 @@ def release_expired_holds(*, now: dt.datetime | None = None, limit: int = 1000) 
             )
             if conversion is not None:
                 _record_unproven(conversion, now)
-            released += bool(campaign_services.release_hold(placement_id=placement_id))
-    return released
+            if campaign_services.release_hold(placement_id=placement_id):
+                released.append(placement_id)
+    if released:
+        grants.budget_freed(
+            Placement.objects.filter(pk__in=released).values_list("campaign_id", flat=True),
+            now=now,
+        )
+    return len(released)
 
 
 def _record_unproven(conversion: Conversion, now: dt.datetime) -> None:
@@ -579,6 +602,9 @@ def reconcile(*, now: dt.datetime | None = None) -> Reconciliation:
         .annotate(total=Sum("hold_millis"))
         .values_list("campaign_id", "total")
     )
+    # Budget lent to the Redis store and not yet placed is held too (campaigns.grants).
+    for campaign_id, lent in grants.outstanding_by_campaign().items():
+        holds[campaign_id] = holds.get(campaign_id, 0) + lent
     mismatches = []
     campaigns = Campaign.objects.only("id", "spent_millis", "held_millis")
     for campaign in campaigns.iterator():

@@ -1,18 +1,24 @@
 """Each process's compiled snapshot of the live campaigns, rebuilt when they change.
 
-A match reads one row (CatalogVersion) to know whether its snapshot is current; the
-snapshot is rebuilt only when a campaign service bumped the version, or once a minute so
-that schedules that open are seen. Budgets are not part of it: they are checked
-atomically in the database when a placement takes its hold.
+Every change to what matching may see bumps CatalogVersion in PostgreSQL and, once that
+commits, publishes the number to Redis (`campaigns.budget`). With the Redis budget store,
+the match script itself compares the snapshot's number with Redis's and refuses a stale
+one, so a change reaches every process by its next match without a query of its own. The
+process that made the change drops its snapshot at once. Without Redis, a match reads the
+version row. Either way, a snapshot older than a minute is rebuilt (schedules that open).
+
+Budgets are not part of the snapshot: they are checked atomically when a placement takes
+its hold (campaigns.budget, campaigns.grants, campaigns.services).
 """
 
 import datetime as dt
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from campaigns.matching import engine
 from campaigns.matching.index import CampaignIndex
 from campaigns.models import Campaign, CatalogVersion
 from campaigns.selectors import card_for, recent_history
@@ -26,17 +32,29 @@ class Catalog:
     built_at: float
     index: CampaignIndex
     rows: dict[str, Campaign]
+    holds: dict[str, int]
+    # What the journal needs for a placement of (campaign, billing event), built on demand.
+    details: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def detail(self, campaign_id: str, billing_event: str) -> str:
+        key = (campaign_id, billing_event)
+        found = self.details.get(key)
+        if found is None:
+            from campaigns.journal import placement_detail
+
+            found = self.details[key] = placement_detail(self.rows[campaign_id], billing_event)
+        return found
 
 
 _lock = threading.Lock()
 _current: Catalog | None = None
 
 
-def _version() -> int:
+def version() -> int:
     return CatalogVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
 
 
-def build(version: int, now: dt.datetime) -> Catalog:
+def build(at_version: int, now: dt.datetime) -> Catalog:
     rows = (
         Campaign.objects.select_related("advertiser")
         .filter(status=Campaign.Status.ACTIVE)
@@ -45,33 +63,52 @@ def build(version: int, now: dt.datetime) -> Catalog:
     by_id = {str(row.id): row for row in rows}
     history = recent_history(now)
     index = CampaignIndex(card_for(row, history.get(row.id)) for row in by_id.values())
-    return Catalog(version=version, built_at=time.monotonic(), index=index, rows=by_id)
+    holds = {
+        key: engine.hold_millis(row.bid_strategy, row.max_bid_amount) for key, row in by_id.items()
+    }
+    return Catalog(
+        version=at_version, built_at=time.monotonic(), index=index, rows=by_id, holds=holds
+    )
 
 
-def current(now: dt.datetime) -> Catalog:
-    """The snapshot to match against now."""
+def _fresh(snapshot: Catalog | None) -> bool:
+    return snapshot is not None and time.monotonic() - snapshot.built_at < MAX_AGE_SECONDS
+
+
+def _rebuild(now: dt.datetime, unless) -> Catalog:
     global _current
-    version = _version()
-    snapshot = _current
-    if (
-        snapshot is not None
-        and snapshot.version == version
-        and (time.monotonic() - snapshot.built_at < MAX_AGE_SECONDS)
-    ):
-        return snapshot
     with _lock:
         snapshot = _current
-        if (
-            snapshot is None
-            or snapshot.version != version
-            or (time.monotonic() - snapshot.built_at >= MAX_AGE_SECONDS)
-        ):
-            snapshot = _current = build(version, now)
+        if not unless(snapshot):
+            snapshot = _current = build(version(), now)
     return snapshot
 
 
+def current(now: dt.datetime) -> Catalog:
+    """The snapshot to match against now, checked against the version row."""
+    at_version = version()
+    snapshot = _current
+    if _fresh(snapshot) and snapshot.version == at_version:
+        return snapshot
+    return _rebuild(now, lambda s: _fresh(s) and s.version == at_version)
+
+
+def snapshot(now: dt.datetime) -> Catalog:
+    """The snapshot as this process has it, rebuilt only if missing or a minute old. The
+    caller checks its version elsewhere (the match script)."""
+    snap = _current
+    if _fresh(snap):
+        return snap
+    return _rebuild(now, _fresh)
+
+
+def refresh(now: dt.datetime, stale: Catalog) -> Catalog:
+    """A new snapshot, unless another thread already replaced `stale`."""
+    return _rebuild(now, lambda s: s is not None and s is not stale and _fresh(s))
+
+
 def forget() -> None:
-    """Drop this process's snapshot (tests that write campaigns behind the services' back)."""
+    """Drop this process's snapshot: after a change made here, or in tests."""
     global _current
     with _lock:
         _current = None

@@ -134,6 +134,9 @@ class MatchRequest(models.Model):
     """One call to /v1/match: the network's own observation of a settlement, matched or not."""
 
     id = models.BigAutoField(primary_key=True)
+    # Chosen when the request is answered; a placement made for it has the same id. The
+    # journal drain writes each request once by it (campaigns.journal).
+    uid = models.UUIDField(unique=True, null=True, blank=True, editable=False)
     facilitator = models.ForeignKey(
         "facilitators.Facilitator", on_delete=models.PROTECT, related_name="match_requests"
     )
@@ -323,3 +326,55 @@ class CatalogVersion(models.Model):
 
     def __str__(self) -> str:
         return f"catalog v{self.version}"
+
+
+class BudgetGrant(models.Model):
+    """A slice of a campaign's budget lent to the Redis budget store (campaigns.budget).
+
+    Granted by one conditional UPDATE that counts it in the campaign's held_millis, so
+    PostgreSQL's budget invariant covers it before a single placement is made. Matching
+    then spends it hold by hold in Redis; the journal drain turns what was spent into
+    placement holds (`used_millis`). A closed grant's `final_millis` is the most that can
+    still arrive for it; the rest has gone back to the campaign. If Redis loses the grant
+    (a flush), it is closed at what was already recorded: the network under-delivers, it
+    never charges past a budget.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+")
+    # The Redis store's identity when granted: a flushed store has a new one.
+    epoch = models.CharField(max_length=32)
+    day = models.DateField()
+    hold_millis = models.BigIntegerField()
+    granted_millis = models.BigIntegerField()
+    used_millis = models.BigIntegerField(default=0)
+    final_millis = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["campaign", "-id"]),
+            models.Index(fields=["created_at"], name="grant_open", condition=Q(closed_at=None)),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="grant_amounts",
+                condition=Q(granted_millis__gt=0, used_millis__gte=0, hold_millis__gt=0)
+                & Q(used_millis__lte=F("granted_millis")),
+            ),
+            models.CheckConstraint(
+                name="grant_final_bounds",
+                condition=Q(final_millis=None)
+                | Q(final_millis__lte=F("granted_millis"), final_millis__gte=F("used_millis")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"grant {self.pk} of {self.granted_millis} for {self.campaign_id}"
+
+    @property
+    def outstanding_millis(self) -> int:
+        """Counted in the campaign's held_millis and not yet a placement's hold."""
+        cap = self.granted_millis if self.final_millis is None else self.final_millis
+        return cap - self.used_millis

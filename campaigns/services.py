@@ -21,7 +21,7 @@ from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThanOr
 from adnet.core import clock
 from adnet.core.errors import ValidationFailed
 from adnet.core.money import MILLIS_PER_ATOMIC
-from campaigns import catalog, selectors, tokens
+from campaigns import budget, catalog, grants, journal, selectors, tokens
 from campaigns.errors import (
     AdvertiserNotFound,
     BudgetBelowCommitted,
@@ -105,6 +105,19 @@ def bump_catalog() -> None:
     """Tell every process that the live campaigns changed (see campaigns.catalog)."""
     if not CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1):
         CatalogVersion.objects.get_or_create(pk=1)
+    catalog.forget()
+    transaction.on_commit(_publish_catalog)
+
+
+def _publish_catalog() -> None:
+    catalog.forget()
+    if not budget.enabled():
+        return
+    try:
+        budget.publish_catalog_version(catalog.version())
+    except budget.redis.RedisError:
+        # Other processes then see the change when their snapshot is a minute old.
+        logger.warning("could not publish the catalog version to Redis")
 
 
 def create_campaign(*, advertiser_id: uuid.UUID, values: dict[str, Any]) -> Campaign:
@@ -127,6 +140,9 @@ def update_campaign(*, campaign: Campaign, changes: dict[str, Any]) -> Campaign:
     merged = {name: changes.get(name, getattr(campaign, name)) for name in _CHECKED_FIELDS}
     _check_values(merged)
     now = clock.now()
+    # What Redis holds of the old budget goes back first, so a lower budget is checked
+    # against what is really committed; the next match takes a grant on the new terms.
+    grants.retire_campaign(campaign.pk, now=now)
     today = clock.utc_day(now)
     stale = ~Q(day=today)
     try:
@@ -188,6 +204,7 @@ def pause_campaign(*, campaign: Campaign) -> Campaign:
             pk=campaign.pk, status__in=[Campaign.Status.ACTIVE, Campaign.Status.PAUSED]
         ).update(status=Campaign.Status.PAUSED, updated_at=clock.now())
         bump_catalog()
+    grants.retire_campaign(campaign.pk)
     campaign.refresh_from_db()
     if not paused:
         raise InvalidTransition(f"Only an active campaign can be paused (it is {campaign.status}).")
@@ -208,12 +225,23 @@ def complete_ended_campaigns(*, now: dt.datetime | None = None) -> int:
 # --- Matching: placing a campaign on a settlement ------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """The placement a match made, as the answer needs it (its row may not be written yet)."""
+
+    id: uuid.UUID
+    conversion_resource: str
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class MatchOutcome:
-    request: MatchRequest
-    placement: Placement | None = None
+    placement: Placed | None = None
     campaign: Campaign | None = None
     token: str | None = None
+
+
+NO_MATCH = MatchOutcome()
 
 
 def _take_frequency_slot(campaign_id: uuid.UUID, payer: str, day: dt.date, cap: int) -> bool:
@@ -386,16 +414,114 @@ def match_settlement(
 ) -> MatchOutcome:
     """Record the observed settlement and, if a campaign can pay for it, place it.
 
-    The observation is written whether or not anything matches: it is how the network
-    later computes fill rate and attributes conversions.
+    The observation is recorded whether or not anything matches: it is how the network
+    later computes fill rate and attributes conversions. With the Redis budget store the
+    budget step and the record take one Redis round trip; if Redis cannot be reached,
+    the database does both (slower, equally exact).
     """
     now = now or clock.now()
+    if budget.enabled():
+        try:
+            return _match_in_redis(facilitator_id, settlement, settled_amount, tx_hash, now, rng)
+        except budget.redis.RedisError:
+            logger.warning("budget store unreachable: matching in the database")
+    return _match_in_database(facilitator_id, settlement, settled_amount, tx_hash, now, rng)
+
+
+def _match_in_redis(
+    facilitator_id: uuid.UUID,
+    settlement: engine.Settlement,
+    settled_amount: int,
+    tx_hash: str,
+    now: dt.datetime,
+    rng: random.Random | None,
+) -> MatchOutcome:
+    store = budget.store()
+    live = catalog.snapshot(now)
+    offers = engine.rank(
+        live.index.candidates(settlement.resource_url), settlement, now, rng or _rng
+    )[:MAX_PLACEMENT_ATTEMPTS]
+    uid = uuid.uuid4()
+    record = journal.request_record(
+        uid=uid,
+        facilitator_id=facilitator_id,
+        received_at=now,
+        settlement=settlement,
+        settled_amount=settled_amount,
+        tx_hash=tx_hash,
+    )
+    today = clock.utc_day(now).isoformat()
+    for attempt in range(4):
+        args = [
+            store.prefix,
+            today,
+            settlement.payer,
+            budget.FREQUENCY_TTL_SECONDS,
+            record,
+            uid.hex,
+            "1" if attempt == 3 else "0",
+            len(offers),
+        ]
+        for offer in offers:
+            card_id = offer.card.id
+            args += (
+                card_id,
+                live.holds[card_id],
+                offer.card.frequency_cap,
+                live.detail(card_id, offer.billing_event),
+            )
+        args += (
+            budget.REFILL_CLAIM_MS,
+            "" if attempt == 3 else live.version,
+            budget.epoch_ms(now),
+        )
+        status, winner, version, *rest = store.match(args=args, client=store.redis)
+        if not version and status != budget.NO_EPOCH:
+            budget.publish_catalog_version(live.version)  # a new or flushed store
+        if status == budget.PLACED:
+            break
+        if status == budget.NO_EPOCH:
+            budget.ensure_epoch()
+        elif status == budget.STALE_CATALOG:
+            fresh = catalog.refresh(now, live)
+            if int(version) != fresh.version:
+                budget.publish_catalog_version(fresh.version, force=True)
+            live = fresh
+            offers = engine.rank(
+                live.index.candidates(settlement.resource_url), settlement, now, rng or _rng
+            )[:MAX_PLACEMENT_ATTEMPTS]
+        elif status == budget.WANTS_GRANTS:
+            for campaign_id in rest[1:]:
+                grants.refill(campaign_id.decode(), now=now)
+    if winner < 0:
+        return NO_MATCH
+    offer = offers[winner]
+    campaign = live.rows[offer.card.id]
+    expires_at = now + _lifetime(campaign, offer.billing_event)
+    return MatchOutcome(
+        placement=Placed(
+            id=uid, conversion_resource=campaign.rec_resource_url, expires_at=expires_at
+        ),
+        campaign=campaign,
+        token=tokens.encode(uid, expires_at),
+    )
+
+
+def _match_in_database(
+    facilitator_id: uuid.UUID,
+    settlement: engine.Settlement,
+    settled_amount: int,
+    tx_hash: str,
+    now: dt.datetime,
+    rng: random.Random | None,
+) -> MatchOutcome:
     live = catalog.current(now)
     offers = engine.rank(
         live.index.candidates(settlement.resource_url), settlement, now, rng or _rng
     )
     with transaction.atomic():
         request = MatchRequest.objects.create(
+            uid=uuid.uuid4(),
             facilitator_id=facilitator_id,
             received_at=now,
             resource_url=settlement.resource_url,
@@ -411,12 +537,16 @@ def match_settlement(
             placement = _try_place(offer, campaign, request, settlement, now)
             if placement is not None:
                 MatchRequest.objects.filter(pk=request.pk).update(matched=True)
-                request.matched = True
-                token = tokens.encode(placement.id, placement.expires_at)
                 return MatchOutcome(
-                    request=request, placement=placement, campaign=campaign, token=token
+                    placement=Placed(
+                        id=placement.id,
+                        conversion_resource=placement.conversion_resource,
+                        expires_at=placement.expires_at,
+                    ),
+                    campaign=campaign,
+                    token=tokens.encode(placement.id, placement.expires_at),
                 )
-    return MatchOutcome(request=request)
+    return NO_MATCH
 
 
 # --- Holds: charging and releasing ---------------------------------------------------------
@@ -444,7 +574,7 @@ def claim_tx(
     ).exists()
 
 
-def _on_day(day: dt.date, field: str, change: int) -> Case:
+def on_day(day: dt.date, field: str, change: int) -> Case:
     """`field` moved by `change` if the campaign's day counters are those of `day`.
 
     The counters only speak of the current UTC day: a hold or charge of an earlier day
@@ -486,8 +616,8 @@ def charge_from_hold(*, placement_id: uuid.UUID, target_millis: int) -> HoldChar
         Campaign.objects.filter(pk=placement.campaign_id).update(
             held_millis=F("held_millis") - billed,
             spent_millis=F("spent_millis") + billed,
-            day_held_millis=_on_day(placement.hold_day, "day_held_millis", -billed),
-            day_spent_millis=_on_day(placement.hold_day, "day_spent_millis", billed),
+            day_held_millis=on_day(placement.hold_day, "day_held_millis", -billed),
+            day_spent_millis=on_day(placement.hold_day, "day_spent_millis", billed),
         )
     return HoldCharge(billed_millis=billed, unbilled_millis=delta - billed, day=placement.hold_day)
 
@@ -523,7 +653,7 @@ def release_hold(*, placement_id: uuid.UUID) -> int:
         Campaign.objects.filter(pk=placement.campaign_id).update(
             held_millis=F("held_millis") - hold,
             # Today's counters only speak of today's placements; an older hold leaves them be.
-            day_held_millis=_on_day(placement.hold_day, "day_held_millis", -hold),
+            day_held_millis=on_day(placement.hold_day, "day_held_millis", -hold),
         )
         return hold
 
@@ -538,6 +668,15 @@ def attribution_watermark(now: dt.datetime) -> dt.datetime:
     )
     # A match still committing is not yet visible; a few seconds of margin cover it.
     settled = now - dt.timedelta(seconds=5)
+    if budget.enabled():
+        # Requests still waiting in the journal have not been checked either; if Redis
+        # cannot say, nothing waiting on attribution is released yet.
+        try:
+            pending = journal.oldest_pending()
+        except budget.redis.RedisError:
+            return dt.datetime.min.replace(tzinfo=dt.UTC)
+        if pending is not None:
+            settled = min(settled, pending - dt.timedelta(seconds=5))
     return min(oldest, settled) if oldest is not None else settled
 
 
@@ -632,12 +771,7 @@ def explain_match(
         str(row.id): row
         for row in Campaign.objects.filter(pk__in=list(cards)).select_related("advertiser")
     }
-    caps = {
-        str(campaign_id): count
-        for campaign_id, count in PayerDailyCount.objects.filter(
-            campaign_id__in=list(cards), payer=settlement.payer, day=day
-        ).values_list("campaign_id", "count")
-    }
+    caps = _frequency_counts(list(cards), settlement.payer, day)
     ranked = {
         o.card.id: n
         for n, o in enumerate(engine.rank(cards.values(), settlement, now, random.Random(0)))
@@ -679,6 +813,26 @@ def explain_match(
         "winner": winner,
         "candidates": entries,
         "notConsidered": len(live.index) - len(url_matched),
+    }
+
+
+def _frequency_counts(campaign_ids: list[str], payer: str, day: dt.date) -> dict[str, int]:
+    """Today's placements of each campaign to this payer: Redis's live counts when matching
+    counts there, else (or if Redis cannot say) PostgreSQL's."""
+    if budget.enabled():
+        try:
+            store = budget.store()
+            counts = store.redis.mget(
+                [store.key(f"f:{day.isoformat()}:{cid}:{payer}") for cid in campaign_ids]
+            )
+            return {cid: int(n) for cid, n in zip(campaign_ids, counts, strict=True) if n}
+        except budget.redis.RedisError:
+            logger.warning("budget store unreachable: explaining with PostgreSQL's counts")
+    return {
+        str(campaign_id): count
+        for campaign_id, count in PayerDailyCount.objects.filter(
+            campaign_id__in=campaign_ids, payer=payer, day=day
+        ).values_list("campaign_id", "count")
     }
 
 

@@ -21,8 +21,8 @@ from adnet.core import clock
 from adnet.core.digests import canonical_digest
 from billing import services as billing
 from billing.models import InvalidTraffic
+from campaigns import budget, journal, tokens
 from campaigns import services as campaign_services
-from campaigns import tokens
 from campaigns.models import Placement
 from campaigns.selectors import placement_with_campaign
 from events.models import EventConflict, SettlementEvent
@@ -290,6 +290,32 @@ def _apply(event: SettlementEvent, now: dt.datetime) -> None:
     event.status = SettlementEvent.Status.PROCESSED
 
 
+def _await_placement_of(event_id: uuid.UUID) -> None:
+    """The placement an event names may still be in the match journal: write it first.
+    If the journal cannot be read, this raises and the event is tried again later."""
+    token = (
+        SettlementEvent.objects.filter(pk=event_id)
+        .values_list("impression_token", flat=True)
+        .first()
+    )
+    decoded = tokens.decode(token) if token else None
+    if decoded is not None:
+        journal.await_placement(decoded.placement_id)
+
+
+def _await_quietly(decoded) -> None:
+    """The same for a beacon or a click, which answer at once whatever happens."""
+    if decoded is None:
+        return
+    try:
+        journal.await_placement(decoded.placement_id)
+    except budget.redis.RedisError:
+        logger.warning(
+            "match journal unreachable: placement %s judged on what is written",
+            decoded.placement_id,
+        )
+
+
 def process_event(*, event_id: uuid.UUID, now: dt.datetime | None = None) -> bool:
     """Process one event at most once in effect. True if this call applied it."""
     now = now or clock.now()
@@ -297,6 +323,7 @@ def process_event(*, event_id: uuid.UUID, now: dt.datetime | None = None) -> boo
     if claim is None:
         return False
     try:
+        _await_placement_of(event_id)
         with transaction.atomic():
             event = SettlementEvent.objects.get(pk=event_id)
             _apply(event, now)
@@ -351,6 +378,8 @@ def record_beacon(*, token: str, now: dt.datetime | None = None) -> str | None:
     """
     now = now or clock.now()
     decoded = tokens.decode(token)
+    if decoded is not None and not decoded.expired(now):
+        _await_quietly(decoded)
     with transaction.atomic():
         if decoded is None:
             reason, placement_id = FORGED_TOKEN, None
@@ -389,6 +418,7 @@ def record_click(*, token: str, now: dt.datetime | None = None) -> str | None:
     (the recommended resource), or None for a token that names no placement of ours."""
     now = now or clock.now()
     decoded = tokens.decode(token)
+    _await_quietly(decoded)
     placement = placement_with_campaign(decoded.placement_id) if decoded is not None else None
     with transaction.atomic():
         if placement is None:

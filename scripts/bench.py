@@ -97,7 +97,8 @@ def recreate_database(admin_url: str, name: str) -> None:
 
 
 def count_overspent(database_url: str) -> int:
-    """Campaigns whose charges plus holds exceed their total or today's daily budget."""
+    """Campaigns committed past their total or today's daily budget: by their counters, and
+    by the ledger itself (charges plus the holds of placements written so far)."""
     import psycopg
 
     with psycopg.connect(database_url) as conn:
@@ -105,7 +106,39 @@ def count_overspent(database_url: str) -> int:
             "SELECT count(*) FROM campaigns_campaign WHERE spent_millis + held_millis > "
             "budget_total * 1000 OR day_spent_millis + day_held_millis > budget_daily * 1000"
         ).fetchone()
-    return int(row[0])
+        ledger = conn.execute(
+            "SELECT count(*) FROM campaigns_campaign c WHERE "
+            "(SELECT coalesce(sum(amount_millis), 0) FROM billing_charge b "
+            " WHERE b.campaign_id = c.id) + "
+            "(SELECT coalesce(sum(hold_millis), 0) FROM campaigns_placement p "
+            " WHERE p.campaign_id = c.id) > c.budget_total * 1000"
+        ).fetchone()
+    return int(row[0]) + int(ledger[0])
+
+
+def wait_journal_drained(url: str, deadline: float) -> float:
+    """Seconds until the worker has written every match record to PostgreSQL."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    started = time.monotonic()
+    try:
+        while client.xlen("adnet:journal") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if client.xlen("adnet:journal"):
+            raise SystemExit("the match journal was not drained in time")
+    finally:
+        client.close()
+    return time.monotonic() - started
+
+
+def flush_redis(url: str) -> None:
+    """The benchmark's own Redis database starts empty (no grants or journal of a past run)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
 
 
 def wait_http(url: str, deadline: float) -> None:
@@ -197,6 +230,7 @@ def main() -> int:
     admin_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3")
     results: list[dict] = []
+    matching_steps: list[dict] = []
     run_id = int(time.time()) % 100_000_000
 
     for count in [int(c) for c in args.campaigns.split(",")]:
@@ -227,6 +261,24 @@ def main() -> int:
             text=True,
         )
         key = json.loads(seeded.stdout.strip().splitlines()[-1])["apiKey"]
+        flush_redis(redis_url)
+        micro = subprocess.run(
+            [PY, "manage.py", "benchmatching", "--seconds", "3"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        step = json.loads(micro.stdout.strip().splitlines()[-1])
+        step.update(endpoint="matching-step", campaigns=count)
+        matching_steps.append(step)
+        print(
+            f"campaigns={count:>6} matching step (index + ranking): "
+            f"{step['us_per_request']:.1f} us/request, {step['eligible_per_request']} eligible, "
+            f"snapshot built in {step['snapshot_build_ms']:.0f} ms",
+            flush=True,
+        )
         port = free_port()
         logs = Path(tempfile.mkdtemp(prefix="adnet-bench-"))
         web = subprocess.Popen(
@@ -237,8 +289,18 @@ def main() -> int:
             stdout=open(logs / "web.log", "w"),  # noqa: SIM115 - lives as long as the process
             stderr=subprocess.STDOUT,
         )
+        # With beat, as scripts/serve runs it: beat drains the match journal every second.
         worker = subprocess.Popen(
-            [str(BIN / "celery"), "-A", "adnet", "worker", "--concurrency=1", "--loglevel=WARNING"],
+            [
+                str(BIN / "celery"),
+                "-A",
+                "adnet",
+                "worker",
+                "--beat",
+                f"--schedule={logs / 'beat-schedule'}",
+                "--concurrency=1",
+                "--loglevel=WARNING",
+            ],
             cwd=ROOT,
             env=env,
             start_new_session=True,
@@ -276,6 +338,8 @@ def main() -> int:
                         f"p99 {result['p99_ms']:>7.2f} ms  errors {result['errors']}",
                         flush=True,
                     )
+            waited = wait_journal_drained(redis_url, time.monotonic() + 120)
+            print(f"campaigns={count}: match journal drained {waited:.1f} s after the last run")
             overspent = count_overspent(env["DATABASE_URL"])
             print(f"campaigns={count}: campaigns committed past their budget: {overspent}")
             if overspent:
@@ -303,8 +367,15 @@ def main() -> int:
             f"| {r['campaigns']} | {r['connections']} | {r['endpoint']} | {r['rps']:.0f} | "
             f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {100 * r['rps'] / ping['rps']:.0f}% |"
         )
+    print("\n| campaigns | matching step (index + ranking) | eligible | snapshot build |")
+    print("|---:|---:|---:|---:|")
+    for step in matching_steps:
+        print(
+            f"| {step['campaigns']} | {step['us_per_request']:.1f} us | "
+            f"{step['eligible_per_request']} | {step['snapshot_build_ms']:.0f} ms |"
+        )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(results, indent=2))
+    Path(args.out).write_text(json.dumps(results + matching_steps, indent=2))
     return 0
 
 

@@ -10,6 +10,7 @@ from campaigns.models import Campaign, MatchRequest
 from facilitators import services as facilitator_services
 from facilitators.models import ApiKey, Facilitator
 from tests import factories
+from tests.support.journal import written
 from tests.test_campaign_api import (
     ADVERTISERS,
     CAMPAIGNS,
@@ -104,6 +105,7 @@ def test_every_bad_credential_gets_the_identical_401(db):
         for authorization in (None, authorizations["unknown key"]):
             response = getattr(_client(authorization), method)(path, data, format="json")
             assert _unauthorized(response) == reference, (method, path)
+    written()
     assert MatchRequest.objects.count() == 0
 
 
@@ -121,6 +123,7 @@ def test_suspended_facilitator_key_is_401(facilitator, facilitator_client):
     response = facilitator_client.post(MATCH, MATCH_BODY, format="json")
     reference = _unauthorized(_client(None).post(MATCH, MATCH_BODY, format="json"))
     assert _unauthorized(response) == reference
+    written()
     assert MatchRequest.objects.count() == 1  # only the call made before the suspension
 
 
@@ -130,6 +133,7 @@ def test_revocation_takes_effect_on_the_next_request(facilitator):
     assert client.post(MATCH, MATCH_BODY, format="json").status_code == 200
     assert facilitator_services.revoke_key(key_pk=issued.record.pk) is True
     _unauthorized(client.post(MATCH, MATCH_BODY, format="json"))
+    written()
     assert MatchRequest.objects.count() == 1
     assert facilitator_services.revoke_key(key_pk=issued.record.pk) is False  # once only
 
@@ -200,6 +204,7 @@ def test_facilitator_key_cannot_use_campaign_or_advertiser_api(facilitator_clien
 def test_operator_and_advertiser_keys_cannot_match(operator_client, advertiser_client):
     for client in (operator_client, advertiser_client):
         assert_error(client.post(MATCH, MATCH_BODY, format="json"), 403, "forbidden")
+    written()
     assert MatchRequest.objects.count() == 0
 
 

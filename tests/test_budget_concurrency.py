@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from campaigns.models import Campaign, MatchRequest, Placement
 from tests.factories import CampaignFactory, evm_address
+from tests.support.journal import written
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -61,6 +62,7 @@ def test_total_budget_covers_exactly_k_placements(facilitator_key, strategy):
 
     assert sum(a["matched"] for a in answers) == k
     campaign.refresh_from_db()
+    written()
     assert Placement.objects.filter(campaign=campaign).count() == k
     assert campaign.held_millis == k * hold
     assert campaign.held_millis + campaign.spent_millis <= campaign.budget_total * 1000
@@ -77,6 +79,7 @@ def test_daily_budget_covers_exactly_k_placements(facilitator_key):
     campaign.refresh_from_db()
     assert campaign.day_held_millis == k * 1_000_000
     assert campaign.day_held_millis + campaign.day_spent_millis <= campaign.budget_daily * 1000
+    written()
     assert Placement.objects.count() == k
 
 
@@ -89,6 +92,7 @@ def test_two_campaigns_share_the_load_without_overrun(facilitator_key):
     for campaign, k in ((a, 11), (b, 7)):
         campaign.refresh_from_db()
         assert campaign.held_millis == k * 1_000_000
+        written()
         assert Placement.objects.filter(campaign=campaign).count() == k
 
 

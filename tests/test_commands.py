@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from campaigns.models import MatchRequest
 from facilitators.models import ApiKey, Facilitator
 from tests import factories
+from tests.support.journal import written
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,7 @@ def test_createfacilitator_prints_id_and_a_working_key():
     response = _client(result["apiKey"]).post("/v1/match", MATCH_BODY, format="json")
     assert response.status_code == 200, response.content
     assert response.json() == {"matched": False}
+    written()
     observed = MatchRequest.objects.get()
     assert observed.facilitator_id == facilitator.id
     _assert_stored_only_as_hash(result["apiKey"])
@@ -130,6 +132,7 @@ def test_createapikey_facilitator_rotation(facilitator):
     assert result["apiKey"].startswith("adnfac_")
     response = _client(result["apiKey"]).post("/v1/match", MATCH_BODY, format="json")
     assert response.status_code == 200, response.content
+    written()
     assert MatchRequest.objects.get().facilitator_id == facilitator.id
     with pytest.raises(CommandError):
         _run("createapikey", "--facilitator", str(uuid.uuid4()))

@@ -4,6 +4,7 @@ import pytest
 
 from campaigns.models import Campaign, MatchRequest, PayerDailyCount, Placement
 from tests.factories import CampaignFactory, evm_address
+from tests.support.journal import written
 
 BODY = {
     "resourceUrl": "https://api.example.com/v1/quote",
@@ -43,6 +44,7 @@ def test_explain_lists_candidates_reasons_and_scores_and_changes_nothing(operato
     assert by_id[str(winner.id)]["expectedRate"] == pytest.approx(0.02)
     assert by_id[str(winner.id)]["budget"]["holdMillis"] == 900_000
     # A dry run: nothing held, placed or recorded.
+    written()
     assert Placement.objects.count() == 0
     assert MatchRequest.objects.count() == 0
     assert PayerDailyCount.objects.count() == 0

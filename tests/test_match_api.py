@@ -8,6 +8,9 @@ from django.utils import timezone
 from campaigns import tokens
 from campaigns.models import Campaign, MatchRequest, Placement
 from tests.factories import CampaignFactory, evm_address
+from tests.support.journal import lent, written
+
+URL = "https://api.example.com/v1/quote"
 
 PAYER = evm_address(0x1111)
 
@@ -33,6 +36,7 @@ def test_no_campaign_answers_exactly_matched_false(facilitator_client):
     response = match(facilitator_client)
     assert response.status_code == 200
     assert response.json() == {"matched": False}
+    written()
     assert MatchRequest.objects.get().matched is False
 
 
@@ -68,6 +72,7 @@ def test_match_answers_the_compatible_shape(facilitator_client, facilitator):
     assert data["tracking"] == {"clickUrl": f"http://testserver/v1/track/click/{token}"}
     assert data["tracking"] == {"clickUrl": f"http://testserver/v1/track/click/{token}"}
 
+    written()
     placement = Placement.objects.get()
     decoded = tokens.decode(token)
     assert decoded is not None and decoded.placement_id == placement.id
@@ -105,6 +110,7 @@ def test_evm_payer_is_normalised_and_txhash_and_transport_recorded(facilitator_c
     tx = "0x" + "ab" * 32
     response = match(facilitator_client, payerWallet="0x" + "AB" * 20, transport="mcp", txHash=tx)
     assert response.json()["matched"] is True
+    written()
     request = MatchRequest.objects.get()
     assert request.payer == "0x" + "ab" * 20
     assert request.tx_hash == tx
@@ -155,6 +161,7 @@ def test_ineligible_campaigns_do_not_match(
             "payerWallet": campaign.advertiser.wallet_address.upper().replace("0X", "0x")
         }
     assert match(facilitator_client, **request_overrides).json() == {"matched": False}
+    written()
     assert Placement.objects.count() == 0
     campaign.refresh_from_db()
     assert campaign.held_millis == 0
@@ -194,19 +201,23 @@ def test_capped_campaign_falls_through_to_the_next(facilitator_client):
 def test_hold_is_taken_atomically_with_the_placement(facilitator_client):
     campaign = CampaignFactory(max_bid_amount=2500, bid_strategy="cpa")
     match(facilitator_client)
+    written()
     campaign.refresh_from_db()
-    assert campaign.held_millis == 2_500_000
-    assert campaign.day_held_millis == 2_500_000
-    assert campaign.day == timezone.now().date()
     assert Placement.objects.get().hold_millis == 2_500_000
+    # Held: the placement's hold, and what is lent to Redis for the next placements.
+    assert campaign.held_millis == 2_500_000 + lent(campaign)
+    assert campaign.day_held_millis == campaign.held_millis
+    assert campaign.day == timezone.now().date()
 
 
 @pytest.mark.django_db
 def test_cpm_holds_a_thousandth_of_the_bid(facilitator_client):
     campaign = CampaignFactory(max_bid_amount=3, bid_strategy="cpm")
     match(facilitator_client)
+    written()
     campaign.refresh_from_db()
-    assert campaign.held_millis == 3  # 3/1000 of an atomic unit, exactly
+    assert Placement.objects.get().hold_millis == 3  # 3/1000 of an atomic unit, exactly
+    assert campaign.held_millis == 3 + lent(campaign)
 
 
 @pytest.mark.django_db
@@ -223,20 +234,55 @@ def test_budget_covers_exactly_k_placements(facilitator_client):
 
 
 @pytest.mark.django_db
-def test_daily_budget_limits_a_day_and_restarts_the_next(facilitator_client):
-    campaign = CampaignFactory(max_bid_amount=1000, budget_total=10_000, budget_daily=2000)
-    answers = [
-        match(facilitator_client, payerWallet=evm_address(i)).json()["matched"] for i in range(1, 4)
-    ]
-    assert answers == [True, True, False]
-    # Pretend the counters belong to yesterday: the first match of a new day restarts them.
-    yesterday = timezone.now().date() - dt.timedelta(days=1)
-    Campaign.objects.filter(pk=campaign.pk).update(day=yesterday)
-    assert match(facilitator_client, payerWallet=evm_address(9)).json()["matched"] is True
+def test_daily_budget_limits_a_day_and_restarts_the_next(facilitator):
+    from campaigns import services
+    from campaigns.matching import patterns
+    from campaigns.matching.engine import Settlement
+
+    today = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    campaign = CampaignFactory(
+        max_bid_amount=1000,
+        budget_total=10_000,
+        budget_daily=2000,
+        schedule_start=today - dt.timedelta(days=2),
+    )
+
+    def placed(i: int, at: dt.datetime) -> bool:
+        outcome = services.match_settlement(
+            facilitator_id=facilitator.id,
+            settlement=Settlement(
+                resource_url=URL,
+                resource_key=patterns.resource_key(URL),
+                description="",
+                network="eip155:8453",
+                payer=evm_address(i),
+                transport="http",
+            ),
+            settled_amount=10_000,
+            now=at,
+        )
+        return outcome.placement is not None
+
+    yesterday = today - dt.timedelta(days=1)
+    assert [placed(i, yesterday) for i in range(1, 4)] == [True, True, False]
+    # A new UTC day: today's budget is new, yesterday's holds still count in the total.
+    assert placed(9, today) is True
+    written()
     campaign.refresh_from_db()
-    assert campaign.day == timezone.now().date()
-    assert campaign.day_held_millis == 1_000_000
-    assert campaign.held_millis == 3_000_000
+    assert campaign.day == today.date()
+    assert campaign.day_held_millis == 1_000_000 + lent(campaign) - _lent_before(campaign, today)
+    assert campaign.held_millis == 3_000_000 + lent(campaign)
+    assert Placement.objects.filter(hold_millis=1_000_000).count() == 3
+
+
+def _lent_before(campaign, today) -> int:
+    """Lent on an earlier day: in the total's held, not in today's."""
+    from campaigns.models import BudgetGrant
+
+    return sum(
+        g.outstanding_millis
+        for g in BudgetGrant.objects.filter(campaign=campaign, day__lt=today.date())
+    )
 
 
 @pytest.mark.django_db
@@ -282,6 +328,7 @@ def test_malformed_match_requests_get_400_and_change_nothing(facilitator_client,
     error = response.json()["error"]
     assert error["code"] == "validation_error"
     assert field in error["details"]
+    written()
     assert MatchRequest.objects.count() == 0
     assert Placement.objects.count() == 0
 
@@ -294,6 +341,7 @@ def test_solana_payer_keeps_its_case(facilitator_client):
         facilitator_client, network="solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp", payerWallet=payer
     )
     assert response.json()["matched"] is True
+    written()
     assert Placement.objects.get().payer == payer
 
 
@@ -312,6 +360,7 @@ def test_oversized_and_non_json_bodies(facilitator_client):
     )
     assert form.status_code == 415
     assert form.json()["error"]["code"] == "unsupported_media_type"
+    written()
     assert MatchRequest.objects.count() == 0
 
 

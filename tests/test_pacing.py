@@ -10,6 +10,7 @@ from campaigns.matching import patterns
 from campaigns.matching.engine import Settlement
 from campaigns.models import Campaign, Placement
 from tests.factories import CampaignFactory, FacilitatorFactory, evm_address
+from tests.support.journal import written
 
 DAY = dt.datetime(2026, 5, 4, tzinfo=dt.UTC)
 URL = "https://api.example.com/v1/quote"
@@ -67,6 +68,7 @@ def test_even_pacing_spreads_placements_over_the_day(settings):
             if match_at(facilitator, now, payer) is not None:
                 placed[hour] = placed.get(hour, 0) + 1
     assert placed == {6: 1, 12: 1, 18: 1}  # the 4th fits only at midnight + 24h
+    written()
     assert Placement.objects.count() == 3
 
 

@@ -1,12 +1,15 @@
 """Property test: any sequence of matches, beacons, events, clicks, conversions, replays,
-day rollovers and releases keeps the books exact and every campaign within budget."""
+day rollovers, releases, journal drains, grant top-ups and reaps, and Redis flushes keeps
+the books exact and every campaign within budget."""
 
 import datetime as dt
 import random
+import uuid
 
 import pytest
 from django.db import transaction
 from django.db.models import Sum
+from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -20,7 +23,7 @@ from hypothesis.stateful import (
 
 from billing import services as billing
 from billing.models import Charge
-from campaigns import catalog
+from campaigns import budget, catalog, grants, journal
 from campaigns import services as campaign_services
 from campaigns.matching import patterns
 from campaigns.matching.engine import Settlement
@@ -45,6 +48,10 @@ class BillingMachine(RuleBasedStateMachine):
 
     def __init__(self):
         super().__init__()
+        # Each run has its own Redis keys: its grants die with its rolled-back rows.
+        self.prefix = f"test-machine-{uuid.uuid4().hex}:"
+        self._settings = override_settings(BUDGET_REDIS_PREFIX=self.prefix)
+        self._settings.enable()
         self._atomic = transaction.atomic()
         self._atomic.__enter__()
         self.now = START
@@ -56,6 +63,21 @@ class BillingMachine(RuleBasedStateMachine):
     def teardown(self):
         transaction.set_rollback(True)
         self._atomic.__exit__(None, None, None)
+        if budget.enabled():
+            self._flush_keys()
+        self._settings.disable()
+
+    def _flush_keys(self):
+        store = budget.store()
+        keys = list(store.redis.scan_iter(match=f"{self.prefix}*", count=1000))
+        if keys:
+            store.redis.delete(*keys)
+
+    def placement(self, placement_id):
+        """The placement's row, once the journal has written it (None if it never will)."""
+        if not journal.await_placement(placement_id):
+            return None
+        return Placement.objects.get(pk=placement_id)
 
     def next_tx(self) -> str:
         self.tx += 1
@@ -72,10 +94,12 @@ class BillingMachine(RuleBasedStateMachine):
                     advertiser=AdvertiserFactory(),
                     bid_strategy=strategy,
                     max_bid_amount=bid,
+                    # Low, so caps bind, and a flushed Redis (which forgets its counts)
+                    # must be caught by the journal's own count in PostgreSQL.
+                    frequency_cap=3,
                     budget_total=total,
                     budget_daily=daily,
                     attribution_window_seconds=600,
-                    frequency_cap=100,
                     schedule_start=START - dt.timedelta(days=1),
                     rec_resource_url=f"https://sponsor-{strategy}.example.net/tool",
                 )
@@ -121,9 +145,9 @@ class BillingMachine(RuleBasedStateMachine):
 
     @rule(placement=placements)
     def settlement_event(self, placement):
-        if placement is None:
+        p = self.placement(placement[0]) if placement is not None else None
+        if p is None:
             return
-        p = Placement.objects.get(pk=placement[0])
         item = events.EventInput(
             tx_hash=self.next_tx(),
             network=p.network,
@@ -145,9 +169,9 @@ class BillingMachine(RuleBasedStateMachine):
     @rule(placement=placements, with_tx=st.booleans())
     def pay_for_recommended(self, placement, with_tx):
         """The payer pays for the recommended resource: a possible conversion."""
-        if placement is None:
+        p = self.placement(placement[0]) if placement is not None else None
+        if p is None:
             return
-        p = Placement.objects.get(pk=placement[0])
         campaign_services.match_settlement(
             facilitator_id=self.facilitator.id,
             settlement=Settlement(
@@ -166,9 +190,9 @@ class BillingMachine(RuleBasedStateMachine):
 
     @rule(placement=placements)
     def conversion_report(self, placement):
-        if placement is None:
+        p = self.placement(placement[0]) if placement is not None else None
+        if p is None:
             return
-        p = Placement.objects.get(pk=placement[0])
         report = billing.ConversionInput(
             original_tx_hash=p.original_tx_hash or self.next_tx(),
             conversion_tx_hash=self.next_tx(),
@@ -209,6 +233,25 @@ class BillingMachine(RuleBasedStateMachine):
         billing.release_expired_holds(now=self.now)
 
     @rule()
+    def journal_drained(self):
+        if budget.enabled():
+            journal.drain()
+
+    @rule()
+    def grants_topped_up_and_reaped(self):
+        if budget.enabled():
+            for campaign in self.campaigns:
+                budget.store().redis.sadd(budget.store().key("refill"), str(campaign.pk))
+            grants.top_up(now=self.now)
+            grants.reap(now=self.now)
+
+    @rule()
+    def redis_flushed(self):
+        """Redis loses everything: grants, counts and the journal not yet written."""
+        if budget.enabled():
+            self._flush_keys()
+
+    @rule()
     def reconcile(self):
         assert billing.reconcile(now=self.now).mismatches == []
 
@@ -228,7 +271,9 @@ class BillingMachine(RuleBasedStateMachine):
                 ]
                 or 0
             )
-            assert campaign.held_millis == holds
+            # Budget lent to Redis and not yet placed is held too.
+            lent = grants.outstanding_by_campaign().get(campaign.pk, 0)
+            assert campaign.held_millis == holds + lent
             assert campaign.spent_millis + campaign.held_millis <= campaign.budget_total * 1000
             for day_total in charges.values("day").annotate(total=Sum("amount_millis")):
                 assert day_total["total"] <= campaign.budget_daily * 1000
@@ -240,6 +285,7 @@ class BillingMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.postgres
+@pytest.mark.redis
 @pytest.mark.django_db
 def test_billing_state_machine():
     run_state_machine_as_test(

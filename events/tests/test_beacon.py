@@ -15,6 +15,7 @@ from campaigns import tokens
 from campaigns.models import Placement
 from events import services
 from tests.factories import CampaignFactory, evm_address
+from tests.support.journal import written
 
 
 def matched(client, transport="http") -> dict:
@@ -55,6 +56,7 @@ def test_valid_beacon_counts_one_impression(facilitator_client):
     match = matched(facilitator_client)
     path = match["impressionBeacon"].removeprefix("http://testserver")
     assert_standard_answer(fire(path))
+    written()
     placement = Placement.objects.get()
     assert placement.impression_at is not None
     assert placement.state == Placement.State.IMPRESSION
@@ -66,6 +68,7 @@ def test_repeated_beacon_answers_the_same_and_counts_nothing_more(facilitator_cl
     CampaignFactory()
     token = matched(facilitator_client)["impressionToken"]
     first = fire(token)
+    written()
     counted_at = Placement.objects.get().impression_at
     second = fire(token)
     assert_standard_answer(first)
@@ -81,6 +84,7 @@ def test_repeated_beacon_answers_the_same_and_counts_nothing_more(facilitator_cl
 def test_forged_unknown_and_expired_tokens_get_the_same_answer(facilitator_client):
     CampaignFactory()
     real = matched(facilitator_client)["impressionToken"]
+    written()
     placement = Placement.objects.get()
     unknown = tokens.encode(uuid.uuid4(), timezone.now() + dt.timedelta(hours=1))
     expired = tokens.encode(placement.id, timezone.now() - dt.timedelta(seconds=1))
@@ -106,6 +110,7 @@ def test_forged_unknown_and_expired_tokens_get_the_same_answer(facilitator_clien
 def test_beacon_after_the_placement_expired_is_refused(facilitator_client):
     CampaignFactory()
     token = matched(facilitator_client)["impressionToken"]
+    written()
     Placement.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     assert_standard_answer(fire(token))
     assert Placement.objects.get().impression_at is None
@@ -117,6 +122,7 @@ def test_beacon_for_an_mcp_placement_is_not_an_impression(facilitator_client):
     CampaignFactory()
     token = matched(facilitator_client, transport="mcp")["impressionToken"]
     assert_standard_answer(fire(token))
+    written()
     assert Placement.objects.get().impression_at is None
     assert InvalidTraffic.objects.get().reason == services.WRONG_TRANSPORT
 

@@ -18,6 +18,7 @@ from events import services
 from events.models import EventConflict, SettlementEvent
 from facilitators import services as facilitator_services
 from tests.factories import CampaignFactory, FacilitatorFactory, evm_address
+from tests.support.journal import written
 
 PAYER = evm_address(0x7777)
 SETTLED_AT = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).replace(microsecond=0)
@@ -203,6 +204,7 @@ def test_valid_http_event_marks_the_placement_delivered(facilitator_client):
     assert process_all() == 1
     event = SettlementEvent.objects.get()
     assert event.status == SettlementEvent.Status.PROCESSED
+    written()
     placement = Placement.objects.get()
     assert event.placement_id == placement.id
     assert placement.delivered_at is not None
@@ -218,6 +220,7 @@ def test_valid_mcp_and_a2a_events_verify_the_impression(facilitator_client, tran
     match = matched(facilitator_client, transport=transport)
     send(facilitator_client, event_body(match=match))
     process_all()
+    written()
     placement = Placement.objects.get()
     assert placement.impression_at is not None
     assert placement.state == Placement.State.IMPRESSION
@@ -252,6 +255,7 @@ def test_event_naming_another_facilitators_placement_is_invalid(facilitator_clie
     send(thief, event_body(match=match))
     process_all()
     assert _invalid_reason() == services.OTHER_FACILITATOR
+    written()
     assert Placement.objects.get().delivered_at is None
 
 
@@ -270,6 +274,7 @@ def test_forged_and_unknown_tokens_are_invalid(facilitator_client):
 def test_event_for_an_expired_placement_is_invalid(facilitator_client):
     CampaignFactory()
     match = matched(facilitator_client)
+    written()
     Placement.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     send(facilitator_client, event_body(match=match))
     process_all()

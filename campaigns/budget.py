@@ -1,0 +1,250 @@
+"""The Redis side of matching's budget step: one script per match, nothing read-then-written.
+
+PostgreSQL lends each live campaign a slice of its budget (a BudgetGrant, counted in the
+campaign's held_millis before anything is spent from it). Redis keeps, per campaign, the
+grant being spent and what is left of it (`a:<campaign>`). The match script, atomically:
+
+- skips candidates whose payer reached the campaign's frequency cap today;
+- spends one hold from the first candidate whose grant is today's and has room;
+- appends the observation (and the placement, if any) to the journal stream, which the
+  worker writes to PostgreSQL (campaigns.journal);
+- returns the catalog version, so a process knows whether its snapshot is current.
+
+A grant can only be spent once, and only inside Redis; so however Redis fails, placements
+never exceed what PostgreSQL granted. A flushed Redis has no `epoch` any more: a new one is
+set, and grants of the old one are closed at what had reached PostgreSQL (campaigns.grants).
+
+Keys, under settings.BUDGET_REDIS_PREFIX: epoch, catalog, journal (stream), refill (set of
+campaigns to top up), a:<campaign> (hash: grant, day, avail, low), r:<grant> (what a
+retired grant had left), rf:<day>:<campaign> (one refill at a time, or none for a while
+after one failed), lw:<campaign> (the campaign
+is already listed for a top-up), f:<day>:<campaign>:<payer> (placements to that payer today).
+"""
+
+import threading
+import uuid
+
+import redis
+from django.conf import settings
+
+# Seconds a payer's daily count lives: the rest of any UTC day, and a margin.
+FREQUENCY_TTL_SECONDS = 90_000
+# How long (milliseconds of the callers' clock) other requests leave a campaign's empty
+# grant to the one refilling it; a refill that found no budget sets a longer pause.
+REFILL_CLAIM_MS = 2000
+
+# The match script's answers.
+NO_EPOCH = 0  # the store has no epoch (new, or flushed): set one and ask again
+PLACED = 1  # answered and recorded: the winner's index, or -1 for no placement
+WANTS_GRANTS = 2  # nothing placed yet; the campaigns listed need a grant from this caller
+STALE_CATALOG = 3  # the caller's snapshot is older than the published catalog version
+
+MATCH = """
+local P = ARGV[1]
+local epoch = redis.call('GET', P .. 'epoch')
+local version = redis.call('GET', P .. 'catalog') or ''
+if not epoch then return {0, -1, version, ''} end
+local today, payer, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local final = ARGV[7] == '1'
+local n = tonumber(ARGV[8])
+local expected = ARGV[10 + n * 4]
+if expected ~= '' and version ~= '' and version ~= expected then return {3, -1, version, epoch} end
+local claim = tonumber(ARGV[9 + n * 4])
+local now = tonumber(ARGV[11 + n * 4])
+local wanted = {}
+for i = 0, n - 1 do
+  local b = 9 + i * 4
+  local cid, hold, cap = ARGV[b], tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
+  local fkey = P .. 'f:' .. today .. ':' .. cid .. ':' .. payer
+  if tonumber(redis.call('GET', fkey) or '0') < cap then
+    local akey = P .. 'a:' .. cid
+    local a = redis.call('HMGET', akey, 'day', 'avail', 'grant', 'low')
+    if a[1] == today and tonumber(a[2]) >= hold then
+      local left = redis.call('HINCRBY', akey, 'avail', -hold)
+      if redis.call('INCR', fkey) == 1 then redis.call('EXPIRE', fkey, ttl) end
+      local low = 0
+      if left < tonumber(a[4]) and redis.call('SET', P .. 'lw:' .. cid, a[3], 'NX', 'EX', 10) then
+        redis.call('SADD', P .. 'refill', cid)
+        low = 1
+      end
+      redis.call('XADD', P .. 'journal', '*', 'r', ARGV[5], 'p', ARGV[6], 'c', cid,
+        'g', a[3], 'h', hold, 'k', cap, 'd', ARGV[b + 3])
+      return {1, i, version, epoch, low}
+    elseif #wanted < 2 then
+      local rf = P .. 'rf:' .. today .. ':' .. cid
+      if tonumber(redis.call('GET', rf) or '0') <= now then
+        redis.call('SET', rf, now + claim, 'EX', 3600)
+        table.insert(wanted, cid)
+      end
+    end
+  end
+end
+if #wanted > 0 and not final then
+  return {2, -1, version, epoch, unpack(wanted)}
+end
+redis.call('XADD', P .. 'journal', '*', 'r', ARGV[5])
+return {1, -1, version, epoch}
+"""
+
+CREDIT = """
+local P = ARGV[1]
+if redis.call('GET', P .. 'epoch') ~= ARGV[7] then return 0 end
+local akey = P .. 'a:' .. ARGV[2]
+if redis.call('EXISTS', akey) == 1 then return -1 end
+redis.call('HSET', akey, 'grant', ARGV[3], 'day', ARGV[4], 'avail', ARGV[5], 'low', ARGV[6])
+redis.call('DEL', P .. 'rf:' .. ARGV[4] .. ':' .. ARGV[2])
+return 1
+"""
+
+RETIRE = """
+local P = ARGV[1]
+local epoch = redis.call('GET', P .. 'epoch') or ''
+local akey = P .. 'a:' .. ARGV[2]
+local g = redis.call('HGET', akey, 'grant')
+if g and (ARGV[3] == '' or ARGV[3] == g) then
+  local avail = redis.call('HGET', akey, 'avail')
+  redis.call('DEL', akey)
+  redis.call('SET', P .. 'r:' .. g, avail, 'EX', 604800)
+  return {g, avail, epoch}
+end
+if ARGV[3] ~= '' then
+  local r = redis.call('GET', P .. 'r:' .. ARGV[3])
+  if r then return {ARGV[3], r, epoch} end
+end
+return {'', '', epoch}
+"""
+
+CLAIM = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') <= tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1] + ARGV[2], 'EX', 3600)
+  return 1
+end
+return 0
+"""
+
+SET_MAX = """
+local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if tonumber(ARGV[1]) > cur then redis.call('SET', KEYS[1], ARGV[1]) return 1 end
+return 0
+"""
+
+_local = threading.local()
+_lock = threading.Lock()
+_client: "Store | None" = None
+
+
+class Store:
+    """A connection pool and the registered scripts (EVALSHA, loaded again after a flush)."""
+
+    def __init__(self, url: str, prefix: str):
+        self.prefix = prefix
+        self.redis = redis.Redis.from_url(
+            url, socket_timeout=0.5, socket_connect_timeout=0.5, health_check_interval=0
+        )
+        self.match = self.redis.register_script(MATCH)
+        self.credit_script = self.redis.register_script(CREDIT)
+        self.retire_script = self.redis.register_script(RETIRE)
+        self.set_max = self.redis.register_script(SET_MAX)
+        self.claim = self.redis.register_script(CLAIM)
+
+    def key(self, name: str) -> str:
+        return self.prefix + name
+
+
+def enabled() -> bool:
+    return settings.MATCH_BUDGET_STORE == "redis" and bool(settings.REDIS_URL)
+
+
+def store() -> Store:
+    """This process's store (prefix from settings, so tests can keep their keys apart)."""
+    global _client
+    client = _client
+    if client is None or client.prefix != settings.BUDGET_REDIS_PREFIX:
+        with _lock:
+            client = _client
+            if client is None or client.prefix != settings.BUDGET_REDIS_PREFIX:
+                client = _client = Store(settings.REDIS_URL, settings.BUDGET_REDIS_PREFIX)
+    return client
+
+
+# --- Calls -----------------------------------------------------------------------------------
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else ("" if value is None else str(value))
+
+
+def ensure_epoch() -> str:
+    """The store's epoch, setting a new one if it has none (first start, or a flush)."""
+    s = store()
+    s.redis.set(s.key("epoch"), uuid.uuid4().hex, nx=True)
+    return _text(s.redis.get(s.key("epoch")))
+
+
+def current_epoch() -> str:
+    s = store()
+    return _text(s.redis.get(s.key("epoch")))
+
+
+def credit(*, campaign_id: str, grant_id: int, day: str, amount: int, low: int, epoch: str) -> int:
+    """Make a new grant the campaign's live one. 1 if it is; 0 if the store's epoch is not
+    `epoch` any more; -1 if the campaign already has a live grant."""
+    s = store()
+    return int(
+        s.credit_script(
+            args=[s.prefix, campaign_id, grant_id, day, amount, low, epoch], client=s.redis
+        )
+    )
+
+
+def retire(*, campaign_id: str, grant_id: int | None = None) -> tuple[int | None, int | None, str]:
+    """Take a campaign's live grant (or the given one) out of use: (grant id, what it had
+    left, the store's epoch). The id and amount are None when the store does not know it."""
+    s = store()
+    grant, avail, epoch = s.retire_script(
+        args=[s.prefix, campaign_id, "" if grant_id is None else grant_id], client=s.redis
+    )
+    grant, avail = _text(grant), _text(avail)
+    return (int(grant) if grant else None, int(avail) if avail else None, _text(epoch))
+
+
+def live_grant(campaign_id: str) -> dict[str, str]:
+    s = store()
+    raw = s.redis.hgetall(s.key(f"a:{campaign_id}"))
+    return {_text(k): _text(v) for k, v in raw.items()}
+
+
+def epoch_ms(at) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def claim_refill(campaign_id: str, day: str, now_ms: int) -> bool:
+    """The right to refill this campaign now (the match script takes it the same way)."""
+    s = store()
+    key = s.key(f"rf:{day}:{campaign_id}")
+    return bool(s.claim(keys=[key], args=[now_ms, REFILL_CLAIM_MS * 5], client=s.redis))
+
+
+def release_refill_claim(campaign_id: str, day: str, *, pause_until_ms: int = 0) -> None:
+    """Let the next request ask for a grant again: at once, or from `pause_until_ms`."""
+    s = store()
+    key = s.key(f"rf:{day}:{campaign_id}")
+    if pause_until_ms:
+        s.redis.set(key, pause_until_ms, ex=3600)
+    else:
+        s.redis.delete(key)
+
+
+def pop_refills(limit: int = 500) -> list[str]:
+    s = store()
+    return [_text(v) for v in (s.redis.spop(s.key("refill"), limit) or [])]
+
+
+def publish_catalog_version(version: int, *, force: bool = False) -> None:
+    """Publish the catalog version: only ever upwards, or as given with `force` (by a
+    process that has just read it from PostgreSQL, which is the truth)."""
+    s = store()
+    if force:
+        s.redis.set(s.key("catalog"), version)
+    else:
+        s.set_max(keys=[s.key("catalog")], args=[version], client=s.redis)

@@ -1,0 +1,420 @@
+"""Matching's records, from the Redis stream into PostgreSQL in batches.
+
+The match script appends one entry per answered request to the `journal` stream: the
+observed settlement, and the placement if a campaign paid for one. The worker drains the
+stream every second (campaigns.tasks.drain_journal); anything that needs a placement before
+then (a beacon, a click, a settlement event) drains it on the spot (`await_placement`).
+
+A batch is written in one transaction and removed from the stream once it has committed.
+Every request carries its own id (MatchRequest.uid, also the placement's id), so a batch
+written twice (a drainer that died between commit and removal) is written once.
+
+The same transaction turns the grant money the placements spent into placement holds
+(BudgetGrant.used_millis, one conditional UPDATE per grant), and counts each payer's
+placements per campaign and day in PostgreSQL. A placement over its frequency cap (which
+only a flushed Redis could allow) or beyond what its grant may still cover (a grant closed
+after a flush) is written without a hold, so it can never bill: under-delivery, never an
+overcharge.
+"""
+
+import datetime as dt
+import json
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+
+from adnet.core import clock
+from campaigns import budget
+from campaigns.matching import engine
+from campaigns.models import BudgetGrant, Campaign, MatchRequest, Placement, TxClaim
+
+logger = logging.getLogger(__name__)
+
+LOCK_SECONDS = 120
+
+
+# --- What the match path writes ----------------------------------------------------------------
+
+
+def request_record(
+    *,
+    uid: uuid.UUID,
+    facilitator_id: uuid.UUID,
+    received_at: dt.datetime,
+    settlement: engine.Settlement,
+    settled_amount: int,
+    tx_hash: str,
+) -> str:
+    return json.dumps(
+        [
+            uid.hex,
+            facilitator_id.hex,
+            int(received_at.timestamp() * 1_000_000),
+            settlement.resource_url,
+            settlement.description[:1000],
+            settlement.network,
+            settlement.payer,
+            str(settled_amount),
+            settlement.transport,
+            tx_hash,
+        ],
+        separators=(",", ":"),
+    )
+
+
+def placement_detail(campaign: Campaign, billing_event: str) -> str:
+    """What a placement of this campaign for this billing event needs besides the request."""
+    from campaigns.services import conversion_key
+
+    lifetime = {
+        engine.EVENT_IMPRESSION: settings.IMPRESSION_TTL_SECONDS,
+        engine.EVENT_CLICK: settings.CLICK_TTL_SECONDS,
+    }.get(billing_event, 0)
+    waits = billing_event == engine.EVENT_CONVERSION or (
+        campaign.bid_strategy == engine.STRATEGY_HYBRID
+    )
+    if waits:
+        lifetime = max(lifetime, campaign.attribution_window_seconds)
+    return json.dumps(
+        [
+            billing_event,
+            campaign.bid_strategy,
+            lifetime,
+            campaign.attribution_window_seconds,
+            int(waits),
+            campaign.rec_resource_url,
+            conversion_key(campaign.rec_resource_url),
+        ],
+        separators=(",", ":"),
+    )
+
+
+# --- Draining ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Placed:
+    uid: uuid.UUID
+    campaign_id: uuid.UUID
+    grant_id: int
+    hold: int
+    cap: int
+    detail: list
+    request: list
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def drain(*, wait_seconds: float = 0.0, limit: int | None = None) -> int:
+    """Write what the stream holds to PostgreSQL. Returns how many entries were written.
+
+    One drainer at a time (a Redis lock); `wait_seconds` waits for a running one to finish
+    and then drains what is left. Entries leave the stream once their batch has committed.
+    """
+    store = budget.store()
+    limit = limit or settings.JOURNAL_BATCH
+    lock = store.redis.lock(store.key("journal:lock"), timeout=LOCK_SECONDS)
+    if not lock.acquire(blocking=wait_seconds > 0, blocking_timeout=wait_seconds or None):
+        return 0
+    written = 0
+    try:
+        stream = store.key("journal")
+        while True:
+            entries = store.redis.xrange(stream, count=limit)
+            if not entries:
+                break
+            ids = [entry_id for entry_id, _ in entries]
+            with transaction.atomic():
+                _write(entries)
+            # Removed once written. The worker and the services that drain on demand do it
+            # outside any transaction of theirs, so "written" means committed; a caller that
+            # drains inside its own transaction answers for it (tests do, and roll back).
+            store.redis.xdel(stream, *ids)
+            written += len(entries)
+            if len(entries) < limit:
+                break
+    finally:
+        try:
+            lock.release()
+        except Exception:  # noqa: BLE001 - expired or lost lock: the next drainer takes over
+            logger.warning("journal lock was lost while draining")
+    return written
+
+
+def oldest_pending() -> dt.datetime | None:
+    """When the oldest request still waiting in the stream was recorded (None: none waits)."""
+    store = budget.store()
+    first = store.redis.xrange(store.key("journal"), count=1)
+    if not first:
+        return None
+    milliseconds = int(_text(first[0][0]).split("-")[0])
+    return dt.datetime.fromtimestamp(milliseconds / 1000, tz=dt.UTC)
+
+
+def await_placement(placement_id: uuid.UUID) -> bool:
+    """True once the placement is in PostgreSQL, draining the stream for it if needed;
+    False if there is no such placement. Raises RedisError if the stream cannot be read
+    (the placement may be waiting in it: callers that can, try again later)."""
+    if Placement.objects.filter(pk=placement_id).exists():
+        return True
+    if not budget.enabled():
+        return False
+    drain(wait_seconds=2.0)
+    return Placement.objects.filter(pk=placement_id).exists()
+
+
+def catch_up() -> None:
+    """Drain what is waiting, if there is a stream and it can be read (best effort)."""
+    if not budget.enabled():
+        return
+    try:
+        drain(wait_seconds=2.0)
+    except budget.redis.RedisError:
+        logger.warning("journal unreachable: working from what PostgreSQL already has")
+
+
+def _parse(entries) -> tuple[list[list], list[_Placed]]:
+    requests, placed = [], []
+    for _, raw in entries:
+        fields = {_text(k): _text(v) for k, v in raw.items()}
+        record = json.loads(fields["r"])
+        requests.append(record)
+        if "c" in fields:
+            placed.append(
+                _Placed(
+                    uid=uuid.UUID(record[0]),
+                    campaign_id=uuid.UUID(fields["c"]),
+                    grant_id=int(fields["g"]),
+                    hold=int(fields["h"]),
+                    cap=int(fields["k"]),
+                    detail=json.loads(fields["d"]),
+                    request=record,
+                )
+            )
+    return requests, placed
+
+
+def _insert_requests(requests: list[list], placed_uids: set[str]) -> dict[str, int]:
+    """Insert the requests not yet written; their ids by uid."""
+    if not requests:
+        return {}
+    fields = [
+        MatchRequest._meta.get_field(name)
+        for name in (
+            "uid",
+            "facilitator",
+            "received_at",
+            "resource_url",
+            "resource_description",
+            "network",
+            "payer",
+            "settled_amount",
+            "transport",
+            "tx_hash",
+            "matched",
+        )
+    ]
+    rows, params = [], []
+    for (
+        uid,
+        facilitator,
+        micros,
+        url,
+        description,
+        network,
+        payer,
+        amount,
+        transport,
+        tx,
+    ) in requests:
+        values = (
+            uuid.UUID(uid),
+            uuid.UUID(facilitator),
+            dt.datetime.fromtimestamp(micros / 1_000_000, tz=dt.UTC),
+            url,
+            description,
+            network,
+            payer,
+            int(amount),
+            transport,
+            tx,
+            uid in placed_uids,
+        )
+        params.extend(
+            field.get_db_prep_save(value, connection)
+            for field, value in zip(fields, values, strict=True)
+        )
+        rows.append("(" + ", ".join(["%s"] * len(fields)) + ", false)")
+    table = MatchRequest._meta.db_table
+    columns = ", ".join(field.column for field in fields)
+    sql = (
+        f"INSERT INTO {table} ({columns}, attributed) VALUES {', '.join(rows)} "  # noqa: S608
+        "ON CONFLICT (uid) DO NOTHING RETURNING id, uid"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {_uid_hex(uid): pk for pk, uid in cursor.fetchall()}
+
+
+def _uid_hex(value) -> str:
+    return value.hex if isinstance(value, uuid.UUID) else uuid.UUID(str(value)).hex
+
+
+def _over_cap(placed: list[_Placed], day_of) -> set[uuid.UUID]:
+    """Count each payer's placements per campaign and day in PostgreSQL; the placements
+    that went past their campaign's cap."""
+    from campaigns.models import PayerDailyCount
+
+    groups: dict[tuple, list[_Placed]] = defaultdict(list)
+    for item in placed:
+        groups[(item.campaign_id, item.request[6], day_of(item))].append(item)
+    if not groups:
+        return set()
+    table = PayerDailyCount._meta.db_table
+    day_field = PayerDailyCount._meta.get_field("day")
+    campaign_field = PayerDailyCount._meta.get_field("campaign")
+    rows, params = [], []
+    for (campaign_id, payer, day), items in groups.items():
+        rows.append("(%s, %s, %s, %s)")
+        params.extend(
+            [
+                campaign_field.get_db_prep_save(campaign_id, connection),
+                payer,
+                day_field.get_db_prep_save(day, connection),
+                len(items),
+            ]
+        )
+    sql = (
+        f"INSERT INTO {table} (campaign_id, payer, day, count) VALUES {', '.join(rows)} "  # noqa: S608
+        f"ON CONFLICT (campaign_id, payer, day) DO UPDATE SET count = {table}.count + "
+        "EXCLUDED.count RETURNING campaign_id, payer, day, count"
+    )
+    over: set[uuid.UUID] = set()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for campaign_id, payer, day, count in cursor.fetchall():
+            if isinstance(day, str):
+                day = dt.date.fromisoformat(day)
+            items = groups[(uuid.UUID(str(campaign_id)), payer, day)]
+            excess = count - items[0].cap
+            if excess > 0:
+                over.update(item.uid for item in items[-excess:])
+    return over
+
+
+def _write(entries) -> None:
+    requests, placed = _parse(entries)
+    inserted = _insert_requests(requests, {item.uid.hex for item in placed})
+    placed = [item for item in placed if item.uid.hex in inserted]
+    if not placed:
+        return
+
+    def matched_at(item: _Placed) -> dt.datetime:
+        return dt.datetime.fromtimestamp(item.request[2] / 1_000_000, tz=dt.UTC)
+
+    over = _over_cap(placed, lambda item: clock.utc_day(matched_at(item)))
+    by_grant: dict[int, list[_Placed]] = defaultdict(list)
+    for item in placed:
+        by_grant[item.grant_id].append(item)
+    void: set[uuid.UUID] = set()
+    hold_day: dict[int, dt.date] = {}
+    from campaigns.services import on_day
+
+    for grant_id, items in by_grant.items():
+        spent = sum(item.hold for item in items)
+        with connection.cursor() as cursor:
+            table = BudgetGrant._meta.db_table
+            cursor.execute(
+                f"UPDATE {table} SET used_millis = used_millis + %s "  # noqa: S608
+                "WHERE id = %s AND used_millis + %s <= COALESCE(final_millis, granted_millis) "
+                "RETURNING day",
+                [spent, grant_id, spent],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            logger.warning(
+                "grant %s cannot cover %d placements: written without holds", grant_id, len(items)
+            )
+            void.update(item.uid for item in items)
+            continue
+        day = row[0] if isinstance(row[0], dt.date) else dt.date.fromisoformat(row[0])
+        hold_day[grant_id] = day
+        capped = [item for item in items if item.uid in over]
+        back = sum(item.hold for item in capped)
+        if back:
+            # Past the frequency cap: the hold goes straight back to the campaign.
+            Campaign.objects.filter(pk=items[0].campaign_id).update(
+                held_millis=F("held_millis") - back,
+                day_held_millis=on_day(day, "day_held_millis", -back),
+            )
+            logger.warning(
+                "%d placements past their frequency cap written without holds", len(capped)
+            )
+    void |= over
+    originals = _claim_originals(placed, matched_at)
+    grace = dt.timedelta(seconds=settings.EVIDENCE_GRACE_SECONDS)
+    rows = []
+    for item in placed:
+        event, strategy, lifetime, window, waits, resource, key = item.detail
+        at = matched_at(item)
+        expires_at = at + dt.timedelta(seconds=lifetime)
+        deadline = at + dt.timedelta(seconds=window)
+        voided = item.uid in void
+        rows.append(
+            Placement(
+                id=item.uid,
+                campaign_id=item.campaign_id,
+                facilitator_id=uuid.UUID(item.request[1]),
+                match_request_id=inserted[item.uid.hex],
+                payer=item.request[6],
+                network=item.request[5],
+                transport=item.request[8],
+                resource_url=item.request[3],
+                conversion_resource=resource,
+                conversion_key=key,
+                bid_strategy=strategy,
+                billing_event=event,
+                price_millis=item.hold,
+                hold_millis=0 if voided else item.hold,
+                hold_day=hold_day.get(item.grant_id) or clock.utc_day(at),
+                state=Placement.State.EXPIRED if voided else Placement.State.MATCHED,
+                matched_at=at,
+                expires_at=expires_at,
+                attribution_deadline=deadline,
+                release_at=max(expires_at, deadline + grace) if waits else expires_at,
+                original_tx_hash=originals.get(item.uid, ""),
+            )
+        )
+    Placement.objects.bulk_create(rows)
+
+
+def _claim_originals(placed: list[_Placed], matched_at) -> dict[uuid.UUID, str]:
+    """The settlement that carried each recommendation, claimed in its role once (the
+    placements are inserted later in the same transaction: the foreign key is deferred).
+    Returns the hash each placement won."""
+    claims = [
+        TxClaim(
+            network=item.request[5],
+            tx_hash=item.request[9],
+            role=TxClaim.Role.ORIGINAL,
+            placement_id=item.uid,
+            claimed_at=matched_at(item),
+        )
+        for item in placed
+        if item.request[9]
+    ]
+    if not claims:
+        return {}
+    TxClaim.objects.bulk_create(claims, ignore_conflicts=True)
+    return dict(
+        TxClaim.objects.filter(
+            role=TxClaim.Role.ORIGINAL, placement_id__in=[claim.placement_id for claim in claims]
+        ).values_list("placement_id", "tx_hash")
+    )
