@@ -308,15 +308,38 @@ def attribute_settlement(*, match_request: MatchRequest, now: dt.datetime) -> Co
     return None
 
 
-def attribute_pending(*, now: dt.datetime | None = None, limit: int = 500) -> int:
-    """Check observed settlements not yet checked, oldest first. Safe to run concurrently."""
+def attribute_pending(*, now: dt.datetime | None = None, limit: int = 2000) -> int:
+    """Check observed settlements not yet checked, oldest first. Safe to run concurrently.
+
+    Most settlements cannot be conversions (no open placement of that payer recommended
+    that resource): one query finds those and marks them checked together; the others are
+    attributed one by one, each in its own transaction.
+    """
     now = now or clock.now()
     journal.catch_up()
     pending = list(
-        MatchRequest.objects.filter(attributed=False).order_by("received_at", "id")[:limit]
+        MatchRequest.objects.filter(attributed=False)
+        .order_by("received_at", "id")
+        .only("id", "payer", "network", "resource_url", "received_at", "facilitator_id", "tx_hash")[
+            :limit
+        ]
     )
+    if not pending:
+        return 0
+    keys = {m.id: campaign_services.conversion_key(m.resource_url) for m in pending}
+    open_touches = set(
+        Placement.objects.filter(
+            payer__in={m.payer for m in pending},
+            attribution_deadline__gte=min(m.received_at for m in pending),
+        ).values_list("payer", "network", "conversion_key")
+    )
+    maybe = [m for m in pending if (m.payer, m.network, keys[m.id]) in open_touches]
+    maybe_ids = {m.id for m in maybe}
+    MatchRequest.objects.filter(
+        pk__in=[m.id for m in pending if m.id not in maybe_ids], attributed=False
+    ).update(attributed=True)
     converted = 0
-    for match_request in pending:
+    for match_request in maybe:
         with transaction.atomic():
             if not MatchRequest.objects.filter(pk=match_request.pk, attributed=False).update(
                 attributed=True

@@ -38,23 +38,34 @@ NO_EPOCH = 0  # the store has no epoch (new, or flushed): set one and ask again
 PLACED = 1  # answered and recorded: the winner's index, or -1 for no placement
 WANTS_GRANTS = 2  # nothing placed yet; the campaigns listed need a grant from this caller
 STALE_CATALOG = 3  # the caller's snapshot is older than the published catalog version
+RATE_LIMITED = 4  # the API key is over its rate: nothing recorded
 
+# ARGV: prefix, today, payer, frequency TTL, request record, final ('1': record even if
+# grants are wanted), refill claim ms, expected catalog version ('' = any), now ms,
+# rate key ('' = not counted here), rate limit, rate window seconds, n; then n candidates,
+# each "campaign id TAB hold millis TAB frequency cap TAB placement detail".
 MATCH = """
 local P = ARGV[1]
+local rate_key = ARGV[10]
+if rate_key ~= '' then
+  local used = redis.call('INCR', rate_key)
+  if used == 1 then redis.call('EXPIRE', rate_key, ARGV[12]) end
+  if used > tonumber(ARGV[11]) then return {4, -1, '', ''} end
+end
 local epoch = redis.call('GET', P .. 'epoch')
 local version = redis.call('GET', P .. 'catalog') or ''
 if not epoch then return {0, -1, version, ''} end
-local today, payer, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
-local final = ARGV[7] == '1'
-local n = tonumber(ARGV[8])
-local expected = ARGV[10 + n * 4]
-if expected ~= '' and version ~= '' and version ~= expected then return {3, -1, version, epoch} end
-local claim = tonumber(ARGV[9 + n * 4])
-local now = tonumber(ARGV[11 + n * 4])
-local wanted = {}
+local expected = ARGV[8]
+if expected ~= '' and version ~= '' and version ~= expected then
+  return {3, -1, version, epoch}
+end
+local today, payer, ttl, record = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local final, claim, now = ARGV[6] == '1', tonumber(ARGV[7]), tonumber(ARGV[9])
+local n = tonumber(ARGV[13])
+local empty = {}
 for i = 0, n - 1 do
-  local b = 9 + i * 4
-  local cid, hold, cap = ARGV[b], tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
+  local cid, hold, cap, detail = string.match(ARGV[14 + i], '^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$')
+  hold, cap = tonumber(hold), tonumber(cap)
   local fkey = P .. 'f:' .. today .. ':' .. cid .. ':' .. payer
   if tonumber(redis.call('GET', fkey) or '0') < cap then
     local akey = P .. 'a:' .. cid
@@ -62,27 +73,29 @@ for i = 0, n - 1 do
     if a[1] == today and tonumber(a[2]) >= hold then
       local left = redis.call('HINCRBY', akey, 'avail', -hold)
       if redis.call('INCR', fkey) == 1 then redis.call('EXPIRE', fkey, ttl) end
-      local low = 0
       if left < tonumber(a[4]) and redis.call('SET', P .. 'lw:' .. cid, a[3], 'NX', 'EX', 10) then
         redis.call('SADD', P .. 'refill', cid)
-        low = 1
       end
-      redis.call('XADD', P .. 'journal', '*', 'r', ARGV[5], 'p', ARGV[6], 'c', cid,
-        'g', a[3], 'h', hold, 'k', cap, 'd', ARGV[b + 3])
-      return {1, i, version, epoch, low}
-    elseif #wanted < 2 then
-      local rf = P .. 'rf:' .. today .. ':' .. cid
-      if tonumber(redis.call('GET', rf) or '0') <= now then
-        redis.call('SET', rf, now + claim, 'EX', 3600)
-        table.insert(wanted, cid)
-      end
+      -- Better campaigns passed over for want of a grant: the top-up task grants them.
+      for _, other in ipairs(empty) do redis.call('SADD', P .. 'refill', other) end
+      redis.call('XADD', P .. 'journal', '*', 'r', record, 'c', cid, 'g', a[3], 'h', hold,
+        'k', cap, 'd', detail)
+      return {1, i, version, epoch}
+    elseif #empty < 2 then
+      local claimed = tonumber(redis.call('GET', P .. 'rf:' .. today .. ':' .. cid) or '0')
+      if claimed <= now then table.insert(empty, cid) end
     end
   end
 end
-if #wanted > 0 and not final then
-  return {2, -1, version, epoch, unpack(wanted)}
+if #empty > 0 and not final then
+  -- This caller grants them (its claim keeps other requests from doing so) and asks again.
+  for _, cid in ipairs(empty) do
+    redis.call('SET', P .. 'rf:' .. today .. ':' .. cid, now + claim, 'EX', 3600)
+  end
+  return {2, -1, version, epoch, unpack(empty)}
 end
-redis.call('XADD', P .. 'journal', '*', 'r', ARGV[5])
+for _, other in ipairs(empty) do redis.call('SADD', P .. 'refill', other) end
+redis.call('XADD', P .. 'journal', '*', 'r', record)
 return {1, -1, version, epoch}
 """
 
@@ -137,6 +150,7 @@ class Store:
     """A connection pool and the registered scripts (EVALSHA, loaded again after a flush)."""
 
     def __init__(self, url: str, prefix: str):
+        self.url = url
         self.prefix = prefix
         self.redis = redis.Redis.from_url(
             url, socket_timeout=0.5, socket_connect_timeout=0.5, health_check_interval=0
@@ -146,6 +160,7 @@ class Store:
         self.retire_script = self.redis.register_script(RETIRE)
         self.set_max = self.redis.register_script(SET_MAX)
         self.claim = self.redis.register_script(CLAIM)
+        self.scripts: dict = {}
 
     def key(self, name: str) -> str:
         return self.prefix + name
@@ -159,10 +174,18 @@ def store() -> Store:
     """This process's store (prefix from settings, so tests can keep their keys apart)."""
     global _client
     client = _client
-    if client is None or client.prefix != settings.BUDGET_REDIS_PREFIX:
+    if (
+        client is None
+        or client.prefix != settings.BUDGET_REDIS_PREFIX
+        or client.url != settings.REDIS_URL
+    ):
         with _lock:
             client = _client
-            if client is None or client.prefix != settings.BUDGET_REDIS_PREFIX:
+            if (
+                client is None
+                or client.prefix != settings.BUDGET_REDIS_PREFIX
+                or client.url != settings.REDIS_URL
+            ):
                 client = _client = Store(settings.REDIS_URL, settings.BUDGET_REDIS_PREFIX)
     return client
 

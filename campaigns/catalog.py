@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from campaigns.matching import engine
+from campaigns.matching.engine import CampaignCard
 from campaigns.matching.index import CampaignIndex
 from campaigns.models import Campaign, CatalogVersion
 from campaigns.selectors import card_for, recent_history
@@ -33,16 +34,33 @@ class Catalog:
     index: CampaignIndex
     rows: dict[str, Campaign]
     holds: dict[str, int]
-    # What the journal needs for a placement of (campaign, billing event), built on demand.
-    details: dict[tuple[str, str], str] = field(default_factory=dict)
+    # What the match script needs of a (campaign, billing event): built on first use.
+    candidates: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    # Each campaign's offer per transport (engine.rank memoises into it).
+    offers: dict = field(default_factory=dict)
 
-    def detail(self, campaign_id: str, billing_event: str) -> str:
-        key = (campaign_id, billing_event)
-        found = self.details.get(key)
+    def rank(self, settlement: engine.Settlement, now: dt.datetime, rng) -> list[engine.Offer]:
+        """The campaigns that may answer this settlement, best first (engine.rank)."""
+        return engine.rank(
+            self.index.candidates(settlement.resource_url),
+            settlement,
+            now,
+            rng,
+            url_matched=True,
+            offers=self.offers,
+        )
+
+    def candidate(self, card: CampaignCard, billing_event: str) -> bytes:
+        """The campaign as the match script reads it: id, hold, frequency cap and what the
+        journal needs for a placement (campaigns.budget.MATCH)."""
+        key = (card.id, billing_event)
+        found = self.candidates.get(key)
         if found is None:
             from campaigns.journal import placement_detail
 
-            found = self.details[key] = placement_detail(self.rows[campaign_id], billing_event)
+            detail = placement_detail(self.rows[card.id], billing_event)
+            found = f"{card.id}\t{self.holds[card.id]}\t{card.frequency_cap}\t{detail}"
+            found = self.candidates[key] = found.encode()
         return found
 
 

@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import BigIntegerField, Case, F, Q, Value, When
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThanOrEqual
 
-from adnet.core import clock
+from adnet.core import clock, ratelimits
 from adnet.core.errors import ValidationFailed
 from adnet.core.money import MILLIS_PER_ATOMIC
 from campaigns import budget, catalog, grants, journal, selectors, tokens
@@ -411,18 +411,23 @@ def match_settlement(
     tx_hash: str = "",
     now: dt.datetime | None = None,
     rng: random.Random | None = None,
+    rate: ratelimits.Window | None = None,
 ) -> MatchOutcome:
     """Record the observed settlement and, if a campaign can pay for it, place it.
 
     The observation is recorded whether or not anything matches: it is how the network
     later computes fill rate and attributes conversions. With the Redis budget store the
     budget step and the record take one Redis round trip; if Redis cannot be reached,
-    the database does both (slower, equally exact).
+    the database does both (slower, equally exact). `rate` is the caller's API-key rate
+    window, counted in the same round trip (RateLimited when over; not counted, that is
+    failing open, on the database path).
     """
     now = now or clock.now()
     if budget.enabled():
         try:
-            return _match_in_redis(facilitator_id, settlement, settled_amount, tx_hash, now, rng)
+            return _match_in_redis(
+                facilitator_id, settlement, settled_amount, tx_hash, now, rng, rate
+            )
         except budget.redis.RedisError:
             logger.warning("budget store unreachable: matching in the database")
     return _match_in_database(facilitator_id, settlement, settled_amount, tx_hash, now, rng)
@@ -435,12 +440,11 @@ def _match_in_redis(
     tx_hash: str,
     now: dt.datetime,
     rng: random.Random | None,
+    rate: ratelimits.Window | None,
 ) -> MatchOutcome:
     store = budget.store()
     live = catalog.snapshot(now)
-    offers = engine.rank(
-        live.index.candidates(settlement.resource_url), settlement, now, rng or _rng
-    )[:MAX_PLACEMENT_ATTEMPTS]
+    offers = live.rank(settlement, now, rng or _rng)[:MAX_PLACEMENT_ATTEMPTS]
     uid = uuid.uuid4()
     record = journal.request_record(
         uid=uid,
@@ -451,31 +455,28 @@ def _match_in_redis(
         tx_hash=tx_hash,
     )
     today = clock.utc_day(now).isoformat()
+    now_ms = budget.epoch_ms(now)
     for attempt in range(4):
+        counted = rate if attempt == 0 else None
         args = [
             store.prefix,
             today,
             settlement.payer,
             budget.FREQUENCY_TTL_SECONDS,
             record,
-            uid.hex,
             "1" if attempt == 3 else "0",
-            len(offers),
-        ]
-        for offer in offers:
-            card_id = offer.card.id
-            args += (
-                card_id,
-                live.holds[card_id],
-                offer.card.frequency_cap,
-                live.detail(card_id, offer.billing_event),
-            )
-        args += (
             budget.REFILL_CLAIM_MS,
             "" if attempt == 3 else live.version,
-            budget.epoch_ms(now),
-        )
+            now_ms,
+            counted.key if counted else "",
+            counted.limit if counted else 0,
+            counted.seconds if counted else 0,
+            len(offers),
+        ]
+        args += [live.candidate(offer.card, offer.billing_event) for offer in offers]
         status, winner, version, *rest = store.match(args=args, client=store.redis)
+        if status == budget.RATE_LIMITED:
+            raise ratelimits.RateLimited(rate.wait())
         if not version and status != budget.NO_EPOCH:
             budget.publish_catalog_version(live.version)  # a new or flushed store
         if status == budget.PLACED:
@@ -487,9 +488,7 @@ def _match_in_redis(
             if int(version) != fresh.version:
                 budget.publish_catalog_version(fresh.version, force=True)
             live = fresh
-            offers = engine.rank(
-                live.index.candidates(settlement.resource_url), settlement, now, rng or _rng
-            )[:MAX_PLACEMENT_ATTEMPTS]
+            offers = live.rank(settlement, now, rng or _rng)[:MAX_PLACEMENT_ATTEMPTS]
         elif status == budget.WANTS_GRANTS:
             for campaign_id in rest[1:]:
                 grants.refill(campaign_id.decode(), now=now)
@@ -516,9 +515,7 @@ def _match_in_database(
     rng: random.Random | None,
 ) -> MatchOutcome:
     live = catalog.current(now)
-    offers = engine.rank(
-        live.index.candidates(settlement.resource_url), settlement, now, rng or _rng
-    )
+    offers = live.rank(settlement, now, rng or _rng)
     with transaction.atomic():
         request = MatchRequest.objects.create(
             uid=uuid.uuid4(),

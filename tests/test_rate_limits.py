@@ -59,6 +59,9 @@ def test_each_kind_of_key_has_its_own_limit(settings, fresh_counters, operator_c
 
 
 def test_match_fails_open_when_the_counter_store_is_down(settings):
+    # Counters live in Redis (and so does matching's budget step, which then falls back to
+    # the database): a Redis that refuses connections.
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -6,14 +6,16 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from adnet import metrics
-from adnet.core import clock
+from adnet.core import clock, ratelimits
 from adnet.core.errors import ValidationFailed
 from adnet.core.paging import PAGE_PARAMS, page_params
-from campaigns import selectors, services
+from campaigns import budget, selectors, services
+from campaigns.api import match_input
 from campaigns.api.serializers import (
     AdvertiserInputSerializer,
     AdvertiserListSerializer,
@@ -173,11 +175,9 @@ class CampaignPauseApi(APIView):
         return Response(CampaignOutputSerializer(campaign).data)
 
 
-def _tracking_url(request, kind: str, token: str) -> str:
-    path = f"/v1/track/{kind}/{token}"
-    if settings.PUBLIC_BASE_URL:
-        return settings.PUBLIC_BASE_URL + path
-    return request.build_absolute_uri(path)
+def _tracking_base(request) -> str:
+    """Where beacons and click links point: PUBLIC_BASE_URL, else the host asked."""
+    return settings.PUBLIC_BASE_URL or f"{request.scheme}://{request.get_host()}"
 
 
 class IsFacilitatorOrExplainingOperator(IsFacilitator):
@@ -195,10 +195,27 @@ def _explaining(request) -> bool:
     return request.query_params.get("explain") in {"1", "true"}
 
 
+def _count(rate) -> None:
+    """Count a request the match script will not see; fail open if Redis cannot."""
+    if rate is None:
+        return
+    try:
+        ratelimits.hit(rate)
+    except ratelimits.RateLimited as limited:
+        raise Throttled(wait=limited.wait_seconds) from None
+    except budget.redis.RedisError:
+        pass
+
+
 class MatchApi(APIView):
     """Called by a facilitator after every settlement: is there a recommendation for this payer?"""
 
     permission_classes = [IsFacilitatorOrExplainingOperator]
+
+    @staticmethod
+    def counts_rate_itself(request) -> bool:
+        """A match counts its key's rate in its budget script (one Redis round trip)."""
+        return budget.enabled() and not _explaining(request)
 
     @extend_schema(
         operation_id="match",
@@ -222,9 +239,14 @@ class MatchApi(APIView):
         responses={200: MatchOutputSerializer, **ERRORS},
     )
     def post(self, request):
-        serializer = MatchInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        rate = getattr(request, "rate_window", None)
+        data = match_input.parse(request.data)
+        if data is None:
+            serializer = MatchInputSerializer(data=request.data)
+            if not serializer.is_valid():
+                _count(rate)  # refused requests count too
+                raise ValidationError(serializer.errors)
+            data = serializer.validated_data
         settlement = Settlement(
             resource_url=data["resourceUrl"],
             resource_key=patterns.resource_key(data["resourceUrl"]),
@@ -243,13 +265,17 @@ class MatchApi(APIView):
                     settlement=settlement, now=clock.now(), campaign_ids=campaign_ids
                 )
             )
-        outcome = services.match_settlement(
-            facilitator_id=request.user.facilitator_id,
-            settlement=settlement,
-            settled_amount=data["settledAmount"],
-            tx_hash=data["txHash"],
-            now=clock.now(),
-        )
+        try:
+            outcome = services.match_settlement(
+                facilitator_id=request.user.facilitator_id,
+                settlement=settlement,
+                settled_amount=data["settledAmount"],
+                tx_hash=data["txHash"],
+                now=clock.now(),
+                rate=rate,
+            )
+        except ratelimits.RateLimited as limited:
+            raise Throttled(wait=limited.wait_seconds) from None
         metrics.record_match(transport=data["transport"], matched=outcome.placement is not None)
         if outcome.placement is None:
             return Response({"matched": False})
@@ -265,14 +291,15 @@ class MatchApi(APIView):
             recommendation["price"] = str(campaign.rec_price)
         if campaign.rec_currency:
             recommendation["currency"] = campaign.rec_currency
+        base = _tracking_base(request)
         return Response(
             {
                 "matched": True,
                 "campaignId": str(campaign.id),
                 "recommendation": recommendation,
-                "impressionBeacon": _tracking_url(request, "impression", outcome.token),
+                "impressionBeacon": f"{base}/v1/track/impression/{outcome.token}",
                 "conversionResource": outcome.placement.conversion_resource,
                 "impressionToken": outcome.token,
-                "tracking": {"clickUrl": _tracking_url(request, "click", outcome.token)},
+                "tracking": {"clickUrl": f"{base}/v1/track/click/{outcome.token}"},
             }
         )

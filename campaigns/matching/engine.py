@@ -153,15 +153,22 @@ def hold_millis(strategy: str, max_bid_amount: int) -> int:
     return max(max_bid_amount * billing_for(strategy, t)[1] for t in ("http", "mcp"))
 
 
-def exclusion(card: CampaignCard, settlement: Settlement, now: dt.datetime) -> str | None:
-    """The first rule that keeps this campaign from answering, or None if it may."""
+def exclusion(
+    card: CampaignCard, settlement: Settlement, now: dt.datetime, *, url_matched: bool = False
+) -> str | None:
+    """The first rule that keeps this campaign from answering, or None if it may.
+    `url_matched`: the caller already knows the URL patterns match (the index checked)."""
     if now < card.schedule_start or (card.schedule_end is not None and now >= card.schedule_end):
         return EXCLUDED_SCHEDULE
     if card.networks and settlement.network not in card.networks:
         return EXCLUDED_NETWORK
     if card.transports and settlement.transport not in card.transports:
         return EXCLUDED_TRANSPORT
-    if card.patterns and not any(p.match(settlement.resource_url) for p in card.patterns):
+    if (
+        not url_matched
+        and card.patterns
+        and not any(p.match(settlement.resource_url) for p in card.patterns)
+    ):
         return EXCLUDED_URL_PATTERN
     if card.categories:
         haystack = f"{settlement.resource_url} {settlement.description}".lower()
@@ -179,17 +186,31 @@ def rank(
     settlement: Settlement,
     now: dt.datetime,
     rng: random.Random,
+    *,
+    url_matched: bool = False,
+    offers: dict | None = None,
 ) -> list[Offer]:
     """Eligible campaigns, best first: highest expected value per placement (price times
-    the estimated rate of its billable event), ties in random order."""
-    offers = [
-        offer_for(card, settlement.transport)
-        for card in cards
-        if exclusion(card, settlement, now) is None
-    ]
-    keyed = [(-offer.score, rng.random(), index) for index, offer in enumerate(offers)]
+    the estimated rate of its billable event), ties in random order.
+
+    `offers` memoises offer_for by (campaign, transport): a card's offer depends only on the
+    card, so a snapshot of the campaigns can keep them."""
+    transport = settlement.transport
+    eligible = []
+    for card in cards:
+        if exclusion(card, settlement, now, url_matched=url_matched) is not None:
+            continue
+        if offers is None:
+            eligible.append(offer_for(card, transport))
+            continue
+        key = (card.id, transport)
+        offer = offers.get(key)
+        if offer is None:
+            offer = offers[key] = offer_for(card, transport)
+        eligible.append(offer)
+    keyed = [(-offer.score, rng.random(), index) for index, offer in enumerate(eligible)]
     keyed.sort()
-    return [offers[index] for _, _, index in keyed]
+    return [eligible[index] for _, _, index in keyed]
 
 
 def exclusions(

@@ -46,9 +46,7 @@ class Command(BaseCommand):
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             for settlement in settlements:
-                offers = engine.rank(
-                    live.index.candidates(settlement.resource_url), settlement, now, rng
-                )
+                offers = live.rank(settlement, now, rng)
                 candidates += len(offers)
             elapsed += time.perf_counter() - started
             done += len(settlements)
