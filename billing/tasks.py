@@ -15,9 +15,7 @@ def attribute_settlements() -> int:
 
     deadline = time.monotonic() + 20
     converted = services.attribute_pending()
-    while (
-        time.monotonic() < deadline and MatchRequest.objects.filter(attributed=False).exists()
-    ):
+    while time.monotonic() < deadline and MatchRequest.objects.filter(attributed=False).exists():
         converted += services.attribute_pending()
     return converted
 

@@ -13,7 +13,7 @@ import logging
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from adnet.core import clock
 from adnet.core.money import MILLIS_PER_ATOMIC
@@ -117,6 +117,41 @@ def close(grant_id: int, left: int | None, now: dt.datetime) -> int:
     return back
 
 
+def forget_old_epochs(*, epoch: str, now: dt.datetime, campaign_id: str | None = None) -> int:
+    """Grants of a Redis store that was flushed: whatever of them had not reached
+    PostgreSQL is gone, so each is closed (or, if closed already, settled) at what did, and
+    the rest goes back to its campaign. Returns how many grants it changed."""
+    stale = BudgetGrant.objects.exclude(epoch=epoch).filter(
+        Q(closed_at=None) | Q(final_millis__gt=F("used_millis"))
+    )
+    if campaign_id is not None:
+        stale = stale.filter(campaign_id=campaign_id)
+    changed = 0
+    for grant_id in stale.values_list("id", flat=True):
+        changed += bool(_settle_at_used(grant_id, now))
+    return changed
+
+
+def _settle_at_used(grant_id: int, now: dt.datetime) -> int:
+    with transaction.atomic():
+        row = BudgetGrant.objects.select_for_update().filter(pk=grant_id).first()
+        if row is None:
+            return 0
+        cap = row.granted_millis if row.final_millis is None else row.final_millis
+        back = cap - row.used_millis
+        BudgetGrant.objects.filter(pk=grant_id).update(
+            final_millis=row.used_millis, closed_at=row.closed_at or now
+        )
+        if back:
+            from campaigns.services import on_day
+
+            Campaign.objects.filter(pk=row.campaign_id).update(
+                held_millis=F("held_millis") - back,
+                day_held_millis=on_day(row.day, "day_held_millis", -back),
+            )
+    return back or 1
+
+
 def refill(campaign_id: str, *, now: dt.datetime | None = None) -> bool:
     """Replace the campaign's live grant with a fresh one sized to its recent delivery.
 
@@ -128,6 +163,8 @@ def refill(campaign_id: str, *, now: dt.datetime | None = None) -> bool:
     old_id, left, epoch = budget.retire(campaign_id=campaign_id)
     if not epoch:
         epoch = budget.ensure_epoch()
+    # After a flush, this campaign's budget may still sit in grants Redis no longer has.
+    forget_old_epochs(epoch=epoch, now=now, campaign_id=campaign_id)
     previous = spent = None
     if old_id is not None:
         close(old_id, left, now)
@@ -246,13 +283,11 @@ def reap(*, now: dt.datetime | None = None) -> int:
     for _, campaign_id, *_ in open_grants:
         pipe.hget(store.key(f"a:{campaign_id}"), "grant")
     live = [budget._text(value) for value in pipe.execute()] if open_grants else []
-    closed = 0
+    closed = forget_old_epochs(epoch=epoch, now=now)
     for (grant_id, campaign_id, grant_epoch, day, created_at, status), live_id in zip(
         open_grants, live, strict=True
     ):
         if grant_epoch != epoch:
-            close(grant_id, None, now)
-            closed += 1
             continue
         if live_id == str(grant_id) and day == today and status == Campaign.Status.ACTIVE:
             continue

@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 
 from billing.models import Charge, Conversion
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Placement
 from facilitators import services as facilitator_services
 from tests.factories import CampaignFactory, FacilitatorFactory, evm_address
 from tests.support import procs
@@ -64,6 +64,14 @@ def test_conversion_through_another_facilitator_after_everything_restarted(stack
     assert status == 200
     assert placed["matched"] is True
     assert placed["campaignId"] == str(campaign.id)
+    # The worker writes the match journal to PostgreSQL within about a second; what Redis
+    # still held when it died would be lost with it (a placement that then never bills).
+    procs.wait_for(
+        lambda: Placement.objects.filter(campaign=campaign).exists(),
+        timeout=30,
+        interval=0.2,
+        what="the placement to reach PostgreSQL",
+    )
 
     # Every process goes down hard, Redis with them, and comes back.
     stack.stop_all()

@@ -27,6 +27,7 @@ from facilitators import keys
 from facilitators import services as facilitator_services
 from tests.factories import CampaignFactory, FacilitatorFactory, evm_address
 from tests.support import procs
+from tests.support.journal import written
 
 pytestmark = [
     pytest.mark.faults,
@@ -86,6 +87,7 @@ def placements_for_events(n: int = N) -> tuple[str, list[dict]]:
                 "impressionToken": outcome.token,
             }
         )
+    written()
     assert Placement.objects.filter(campaign=campaign).count() == n
     return key, bodies
 

@@ -1,0 +1,71 @@
+"""The match hot path in steady state: no PostgreSQL query, one Redis round trip.
+
+Counted for real: every query Django sends, and every command any redis-py connection in
+this process writes to a socket (a pipeline or a script is one write, one round trip).
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from redis.connection import AbstractConnection
+
+from campaigns.models import CatalogVersion
+from tests.factories import CampaignFactory, evm_address
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db]
+
+BODY = {
+    "resourceUrl": "https://api.example.com/v1/quote",
+    "network": "eip155:8453",
+    "settledAmount": "10000",
+    "txHash": "0x" + "ab" * 32,
+}
+
+
+class RedisRoundTrips:
+    """Counts packed commands written to Redis by any connection of this process."""
+
+    def __init__(self, monkeypatch):
+        self.count = 0
+        original = AbstractConnection.send_packed_command
+
+        def counting(conn, command, check_health=True):
+            self.count += 1
+            return original(conn, command, check_health)
+
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+
+
+def match(client, n: int) -> dict:
+    response = client.post("/v1/match", {**BODY, "payerWallet": evm_address(n)}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_a_steady_state_match_makes_no_query_and_one_redis_round_trip(
+    facilitator_client, monkeypatch
+):
+    for i in range(20):
+        CampaignFactory(max_bid_amount=1000 + i, budget_total=10**9, budget_daily=10**8)
+    CatalogVersion.objects.get_or_create(pk=1)
+    # Warm up: the snapshot is built, the key cached, grants made, last use recorded.
+    for n in range(5):
+        assert match(facilitator_client, n)["matched"] is True
+    trips = RedisRoundTrips(monkeypatch)
+    for n in range(100, 130):
+        before = trips.count
+        with CaptureQueriesContext(connection) as queries:
+            answer = match(facilitator_client, n)
+        assert answer["matched"] is True
+        assert [q["sql"] for q in queries.captured_queries] == []
+        assert trips.count - before == 1
+
+
+def test_the_counters_see_what_they_count(facilitator_client, monkeypatch):
+    """The instruments themselves: a cold match (snapshot, key lookup, grant) shows up."""
+    CampaignFactory()
+    trips = RedisRoundTrips(monkeypatch)
+    with CaptureQueriesContext(connection) as queries:
+        assert match(facilitator_client, 1)["matched"] is True
+    assert len(queries.captured_queries) > 0
+    assert trips.count > 1
