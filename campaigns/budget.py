@@ -231,12 +231,6 @@ def retire(*, campaign_id: str, grant_id: int | None = None) -> tuple[int | None
     return (int(grant) if grant else None, int(avail) if avail else None, _text(epoch))
 
 
-def live_grant(campaign_id: str) -> dict[str, str]:
-    s = store()
-    raw = s.redis.hgetall(s.key(f"a:{campaign_id}"))
-    return {_text(k): _text(v) for k, v in raw.items()}
-
-
 def epoch_ms(at) -> int:
     return int(at.timestamp() * 1000)
 

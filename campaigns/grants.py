@@ -99,14 +99,25 @@ def close(grant_id: int, left: int | None, now: dt.datetime) -> int:
     """Close a grant and give back what it did not spend. `left` is what Redis had not
     spent of it, or None when Redis does not know it (never credited, or flushed): then
     only what already reached PostgreSQL counts as spent. Returns the millis given back."""
+    return _fix_final(grant_id, now, left=left, open_only=True)
+
+
+def _fix_final(grant_id: int, now: dt.datetime, *, left: int | None, open_only: bool) -> int:
+    """Fix what a grant spent (its granted amount less `left`; with None, what was written)
+    and give the rest back to its campaign, in one transaction. A closed grant's final
+    amount only ever goes down (open_only=False: settling a flushed store's grants)."""
     with transaction.atomic():
-        row = BudgetGrant.objects.select_for_update().filter(pk=grant_id, closed_at=None).first()
+        rows = BudgetGrant.objects.select_for_update().filter(pk=grant_id)
+        row = (rows.filter(closed_at=None) if open_only else rows).first()
         if row is None:
             return 0
+        cap = row.granted_millis if row.final_millis is None else row.final_millis
         final = row.used_millis if left is None else row.granted_millis - left
-        final = max(row.used_millis, min(final, row.granted_millis))
-        back = row.granted_millis - final
-        BudgetGrant.objects.filter(pk=grant_id).update(final_millis=final, closed_at=now)
+        final = max(row.used_millis, min(final, cap))
+        back = cap - final
+        BudgetGrant.objects.filter(pk=grant_id).update(
+            final_millis=final, closed_at=row.closed_at or now
+        )
         if back:
             from campaigns.services import on_day
 
@@ -128,28 +139,9 @@ def forget_old_epochs(*, epoch: str, now: dt.datetime, campaign_id: str | None =
         stale = stale.filter(campaign_id=campaign_id)
     changed = 0
     for grant_id in stale.values_list("id", flat=True):
-        changed += bool(_settle_at_used(grant_id, now))
+        _fix_final(grant_id, now, left=None, open_only=False)
+        changed += 1
     return changed
-
-
-def _settle_at_used(grant_id: int, now: dt.datetime) -> int:
-    with transaction.atomic():
-        row = BudgetGrant.objects.select_for_update().filter(pk=grant_id).first()
-        if row is None:
-            return 0
-        cap = row.granted_millis if row.final_millis is None else row.final_millis
-        back = cap - row.used_millis
-        BudgetGrant.objects.filter(pk=grant_id).update(
-            final_millis=row.used_millis, closed_at=row.closed_at or now
-        )
-        if back:
-            from campaigns.services import on_day
-
-            Campaign.objects.filter(pk=row.campaign_id).update(
-                held_millis=F("held_millis") - back,
-                day_held_millis=on_day(row.day, "day_held_millis", -back),
-            )
-    return back or 1
 
 
 def refill(campaign_id: str, *, now: dt.datetime | None = None) -> bool:

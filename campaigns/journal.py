@@ -69,24 +69,15 @@ def request_record(
 
 def placement_detail(campaign: Campaign, billing_event: str) -> str:
     """What a placement of this campaign for this billing event needs besides the request."""
-    from campaigns.services import conversion_key
+    from campaigns.services import conversion_key, lifetime, waits_for_evidence
 
-    lifetime = {
-        engine.EVENT_IMPRESSION: settings.IMPRESSION_TTL_SECONDS,
-        engine.EVENT_CLICK: settings.CLICK_TTL_SECONDS,
-    }.get(billing_event, 0)
-    waits = billing_event == engine.EVENT_CONVERSION or (
-        campaign.bid_strategy == engine.STRATEGY_HYBRID
-    )
-    if waits:
-        lifetime = max(lifetime, campaign.attribution_window_seconds)
     return json.dumps(
         [
             billing_event,
             campaign.bid_strategy,
-            lifetime,
+            int(lifetime(campaign, billing_event).total_seconds()),
             campaign.attribution_window_seconds,
-            int(waits),
+            int(waits_for_evidence(campaign, billing_event)),
             campaign.rec_resource_url,
             conversion_key(campaign.rec_resource_url),
         ],
@@ -359,7 +350,8 @@ def _write(entries) -> None:
             )
     void |= over
     originals = _claim_originals(placed, matched_at)
-    grace = dt.timedelta(seconds=settings.EVIDENCE_GRACE_SECONDS)
+    from campaigns.services import release_at
+
     rows = []
     for item in placed:
         event, strategy, lifetime, window, waits, resource, key = item.detail
@@ -388,7 +380,7 @@ def _write(entries) -> None:
                 matched_at=at,
                 expires_at=expires_at,
                 attribution_deadline=deadline,
-                release_at=max(expires_at, deadline + grace) if waits else expires_at,
+                release_at=release_at(bool(waits), expires_at, deadline),
                 original_tx_hash=originals.get(item.uid, ""),
             )
         )

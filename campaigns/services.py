@@ -231,7 +231,6 @@ class Placed:
 
     id: uuid.UUID
     conversion_resource: str
-    expires_at: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,26 +322,31 @@ def conversion_key(url: str) -> str:
     return hashlib.sha256(patterns.resource_key(url).encode()).hexdigest()[:32]
 
 
-def _release_at(
-    campaign: Campaign,
-    billing_event: str,
-    expires_at: dt.datetime,
-    attribution_deadline: dt.datetime,
+def waits_for_evidence(campaign: Campaign, billing_event: str) -> bool:
+    """Conversion-billed placements (and hybrid ones, whose bill a conversion may raise)
+    keep their hold until a conversion's transaction hashes can no longer arrive."""
+    return billing_event == engine.EVENT_CONVERSION or (
+        campaign.bid_strategy == engine.STRATEGY_HYBRID
+    )
+
+
+def release_at(
+    waits: bool, expires_at: dt.datetime, attribution_deadline: dt.datetime
 ) -> dt.datetime:
-    """When an unbilled hold goes back: conversion-billed placements wait for evidence."""
-    if billing_event == engine.EVENT_CONVERSION or campaign.bid_strategy == engine.STRATEGY_HYBRID:
+    """When an unbilled hold goes back (see waits_for_evidence)."""
+    if waits:
         grace = dt.timedelta(seconds=settings.EVIDENCE_GRACE_SECONDS)
         return max(expires_at, attribution_deadline + grace)
     return expires_at
 
 
-def _lifetime(campaign: Campaign, billing_event: str) -> dt.timedelta:
+def lifetime(campaign: Campaign, billing_event: str) -> dt.timedelta:
     """How long a placement may still bill: its beacon/click life, or its attribution window."""
     seconds = {
         engine.EVENT_IMPRESSION: settings.IMPRESSION_TTL_SECONDS,
         engine.EVENT_CLICK: settings.CLICK_TTL_SECONDS,
     }.get(billing_event, 0)
-    if billing_event == engine.EVENT_CONVERSION or campaign.bid_strategy == engine.STRATEGY_HYBRID:
+    if waits_for_evidence(campaign, billing_event):
         seconds = max(seconds, campaign.attribution_window_seconds)
     return dt.timedelta(seconds=seconds)
 
@@ -365,7 +369,7 @@ def _try_place(
             transaction.savepoint_rollback(savepoint)
             _mark_exhausted_if_spent(campaign.id, hold, now)
             return None
-        expires_at = now + _lifetime(campaign, offer.billing_event)
+        expires_at = now + lifetime(campaign, offer.billing_event)
         deadline = now + dt.timedelta(seconds=campaign.attribution_window_seconds)
         placement = Placement.objects.create(
             campaign=campaign,
@@ -385,7 +389,9 @@ def _try_place(
             matched_at=now,
             expires_at=expires_at,
             attribution_deadline=deadline,
-            release_at=_release_at(campaign, offer.billing_event, expires_at, deadline),
+            release_at=release_at(
+                waits_for_evidence(campaign, offer.billing_event), expires_at, deadline
+            ),
         )
         if request.tx_hash and claim_tx(
             network=request.network,
@@ -496,11 +502,9 @@ def _match_in_redis(
         return NO_MATCH
     offer = offers[winner]
     campaign = live.rows[offer.card.id]
-    expires_at = now + _lifetime(campaign, offer.billing_event)
+    expires_at = now + lifetime(campaign, offer.billing_event)
     return MatchOutcome(
-        placement=Placed(
-            id=uid, conversion_resource=campaign.rec_resource_url, expires_at=expires_at
-        ),
+        placement=Placed(id=uid, conversion_resource=campaign.rec_resource_url),
         campaign=campaign,
         token=tokens.encode(uid, expires_at),
     )
@@ -536,9 +540,7 @@ def _match_in_database(
                 MatchRequest.objects.filter(pk=request.pk).update(matched=True)
                 return MatchOutcome(
                     placement=Placed(
-                        id=placement.id,
-                        conversion_resource=placement.conversion_resource,
-                        expires_at=placement.expires_at,
+                        id=placement.id, conversion_resource=placement.conversion_resource
                     ),
                     campaign=campaign,
                     token=tokens.encode(placement.id, placement.expires_at),
