@@ -1,5 +1,8 @@
 """The match hot path in steady state: no PostgreSQL query, one Redis round trip.
 
+The client sends its matches through the WSGI fast path, as the production server does
+(tests/support/fast.py).
+
 Counted for real: every query Django sends, and every command any redis-py connection in
 this process writes to a socket (a pipeline or a script is one write, one round trip).
 """
@@ -59,6 +62,7 @@ def test_a_steady_state_match_makes_no_query_and_one_redis_round_trip(
         assert answer["matched"] is True
         assert [q["sql"] for q in queries.captured_queries] == []
         assert trips.count - before == 1
+    assert facilitator_client.fast_answers == 35  # the production server's path answered
 
 
 def test_the_counters_see_what_they_count(facilitator_client, monkeypatch):

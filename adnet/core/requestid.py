@@ -22,13 +22,18 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def is_sane(presented: str) -> bool:
+    """Whether a caller's X-Request-ID is kept (else a new id is made)."""
+    return _SANE.match(presented) is not None
+
+
 class RequestIdMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         presented = request.META.get(_META_KEY, "")
-        request_id = presented if _SANE.match(presented) else new_id()
+        request_id = presented if is_sane(presented) else new_id()
         token = current.set(request_id)
         try:
             response = self.get_response(request)

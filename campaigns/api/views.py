@@ -247,14 +247,7 @@ class MatchApi(APIView):
                 _count(rate)  # refused requests count too
                 raise ValidationError(serializer.errors)
             data = serializer.validated_data
-        settlement = Settlement(
-            resource_url=data["resourceUrl"],
-            resource_key=patterns.resource_key(data["resourceUrl"]),
-            description=data["resourceDescription"],
-            network=data["network"],
-            payer=data["payerWallet"],
-            transport=data["transport"],
-        )
+        settlement = settlement_of(data)
         if _explaining(request):
             try:
                 campaign_ids = [uuid.UUID(v) for v in request.query_params.getlist("campaign_id")]
@@ -266,40 +259,72 @@ class MatchApi(APIView):
                 )
             )
         try:
-            outcome = services.match_settlement(
+            answer = match_answer(
                 facilitator_id=request.user.facilitator_id,
+                data=data,
                 settlement=settlement,
-                settled_amount=data["settledAmount"],
-                tx_hash=data["txHash"],
-                now=clock.now(),
+                base=_tracking_base(request),
                 rate=rate,
             )
         except ratelimits.RateLimited as limited:
             raise Throttled(wait=limited.wait_seconds) from None
-        metrics.record_match(transport=data["transport"], matched=outcome.placement is not None)
-        if outcome.placement is None:
-            return Response({"matched": False})
-        campaign = outcome.campaign
-        recommendation = {
-            "resourceUrl": campaign.rec_resource_url,
-            "description": campaign.rec_description,
-            "sponsor": campaign.rec_sponsor_name,
-        }
-        if campaign.rec_bazaar_id:
-            recommendation["bazaarId"] = campaign.rec_bazaar_id
-        if campaign.rec_price is not None:
-            recommendation["price"] = str(campaign.rec_price)
-        if campaign.rec_currency:
-            recommendation["currency"] = campaign.rec_currency
-        base = _tracking_base(request)
-        return Response(
-            {
-                "matched": True,
-                "campaignId": str(campaign.id),
-                "recommendation": recommendation,
-                "impressionBeacon": f"{base}/v1/track/impression/{outcome.token}",
-                "conversionResource": outcome.placement.conversion_resource,
-                "impressionToken": outcome.token,
-                "tracking": {"clickUrl": f"{base}/v1/track/click/{outcome.token}"},
-            }
-        )
+        return Response(answer)
+
+
+def settlement_of(data: dict) -> Settlement:
+    """The settlement a validated match body describes."""
+    return Settlement(
+        resource_url=data["resourceUrl"],
+        resource_key=patterns.resource_key(data["resourceUrl"]),
+        description=data["resourceDescription"],
+        network=data["network"],
+        payer=data["payerWallet"],
+        transport=data["transport"],
+    )
+
+
+def match_answer(
+    *,
+    facilitator_id: uuid.UUID,
+    data: dict,
+    base: str,
+    rate: ratelimits.Window | None,
+    settlement: Settlement | None = None,
+) -> dict:
+    """The body of a 200 answer to a validated match request: place (or not) and say so.
+
+    Shared by MatchApi and the WSGI fast path (campaigns.api.fast_match), so both answer
+    the same. Raises ratelimits.RateLimited when the key is over its rate.
+    """
+    outcome = services.match_settlement(
+        facilitator_id=facilitator_id,
+        settlement=settlement or settlement_of(data),
+        settled_amount=data["settledAmount"],
+        tx_hash=data["txHash"],
+        now=clock.now(),
+        rate=rate,
+    )
+    metrics.record_match(transport=data["transport"], matched=outcome.placement is not None)
+    if outcome.placement is None:
+        return {"matched": False}
+    campaign = outcome.campaign
+    recommendation = {
+        "resourceUrl": campaign.rec_resource_url,
+        "description": campaign.rec_description,
+        "sponsor": campaign.rec_sponsor_name,
+    }
+    if campaign.rec_bazaar_id:
+        recommendation["bazaarId"] = campaign.rec_bazaar_id
+    if campaign.rec_price is not None:
+        recommendation["price"] = str(campaign.rec_price)
+    if campaign.rec_currency:
+        recommendation["currency"] = campaign.rec_currency
+    return {
+        "matched": True,
+        "campaignId": str(campaign.id),
+        "recommendation": recommendation,
+        "impressionBeacon": f"{base}/v1/track/impression/{outcome.token}",
+        "conversionResource": outcome.placement.conversion_resource,
+        "impressionToken": outcome.token,
+        "tracking": {"clickUrl": f"{base}/v1/track/click/{outcome.token}"},
+    }

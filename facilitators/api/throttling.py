@@ -29,7 +29,11 @@ def _key(group: str, request) -> str:
 
 def rate_window(request) -> ratelimits.Window | None:
     """The counting window of the request's API key, or None when it has no limit."""
-    principal = request.user
+    return window_for(request.user)
+
+
+def window_for(principal) -> ratelimits.Window | None:
+    """The counting window of a caller's API key, or None (no key, or no limit)."""
     if not isinstance(principal, Principal):
         return None
     rate = settings.API_RATE_LIMITS.get(principal.kind)
