@@ -178,8 +178,12 @@ else:
 # script that spends slices of budget granted from PostgreSQL, and its records go to a Redis
 # stream that the worker writes to PostgreSQL in batches (campaigns.budget, .journal).
 # Without Redis (the try-it default) or while Redis is unreachable, matching holds budget
-# and writes its records in PostgreSQL directly.
-MATCH_BUDGET_STORE = os.environ.get("MATCH_BUDGET_STORE", "redis" if REDIS_URL else "database")
+# and writes its records in PostgreSQL directly. The grants and the batch writes use
+# PostgreSQL's SQL, so with SQLite matching stays in the database even when Redis is set.
+_ON_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+MATCH_BUDGET_STORE = os.environ.get(
+    "MATCH_BUDGET_STORE", "redis" if REDIS_URL and _ON_POSTGRES else "database"
+)
 BUDGET_REDIS_PREFIX = os.environ.get("BUDGET_REDIS_PREFIX", "adnet:")
 # A grant lasts about GRANT_TARGET_SECONDS of the campaign's recent delivery, between
 # GRANT_MIN_HOLDS and GRANT_MAX_HOLDS placements' worth; it is topped up when half is spent.

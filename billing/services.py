@@ -320,24 +320,33 @@ def attribute_pending(*, now: dt.datetime | None = None, limit: int = 2000) -> i
     pending = list(
         MatchRequest.objects.filter(attributed=False)
         .order_by("received_at", "id")
-        .only("id", "payer", "network", "resource_url", "received_at", "facilitator_id", "tx_hash")[
-            :limit
-        ]
+        .values_list("id", "payer", "network", "resource_url", "received_at")[:limit]
     )
     if not pending:
         return 0
-    keys = {m.id: campaign_services.conversion_key(m.resource_url) for m in pending}
+    # Plain tuples, not model instances: this runs over every settlement the network sees.
     open_touches = set(
         Placement.objects.filter(
-            payer__in={m.payer for m in pending},
-            attribution_deadline__gte=min(m.received_at for m in pending),
-        ).values_list("payer", "network", "conversion_key")
+            payer__in={row[1] for row in pending},
+            attribution_deadline__gte=min(row[4] for row in pending),
+        )
+        .values_list("payer", "network", "conversion_key")
+        .order_by()
+        .distinct()
     )
-    maybe = [m for m in pending if (m.payer, m.network, keys[m.id]) in open_touches]
-    maybe_ids = {m.id for m in maybe}
+    maybe_ids = {
+        pk
+        for pk, payer, network, url, _ in pending
+        if (payer, network, campaign_services.conversion_key(url)) in open_touches
+    }
     MatchRequest.objects.filter(
-        pk__in=[m.id for m in pending if m.id not in maybe_ids], attributed=False
+        pk__in=[row[0] for row in pending if row[0] not in maybe_ids], attributed=False
     ).update(attributed=True)
+    maybe = (
+        MatchRequest.objects.filter(pk__in=maybe_ids)
+        .order_by("received_at", "id")
+        .only("id", "payer", "network", "resource_url", "received_at", "facilitator_id", "tx_hash")
+    )
     converted = 0
     for match_request in maybe:
         with transaction.atomic():

@@ -37,6 +37,32 @@ logger = logging.getLogger(__name__)
 
 LOCK_SECONDS = 120
 
+# Every column a placement row is written with, in the order _write builds its rows.
+PLACEMENT_COLUMNS = (
+    "id",
+    "campaign",
+    "facilitator",
+    "match_request",
+    "payer",
+    "network",
+    "transport",
+    "resource_url",
+    "conversion_resource",
+    "conversion_key",
+    "bid_strategy",
+    "billing_event",
+    "price_millis",
+    "hold_millis",
+    "hold_day",
+    "state",
+    "matched_at",
+    "expires_at",
+    "attribution_deadline",
+    "release_at",
+    "original_tx_hash",
+    "billed_millis",
+)
+
 
 # --- What the match path writes ----------------------------------------------------------------
 
@@ -192,40 +218,30 @@ def _parse(entries) -> tuple[list[list], list[_Placed]]:
     return requests, placed
 
 
+def _insert(model, names: tuple[str, ...], rows: list[tuple], suffix: str = "") -> list:
+    """INSERT rows (tuples in the order of `names`) in one statement; what RETURNING gives.
+
+    The values go as one array per column (`SELECT * FROM unnest(...)`): the statement's
+    text and parameter count stay the same whatever the batch size, so the driver neither
+    splits a statement of thousands of placeholders nor adapts each value on its own.
+    (PostgreSQL only, like the rest of the Redis budget store: settings.MATCH_BUDGET_STORE.)
+    """
+    fields = [model._meta.get_field(name) for name in names]
+    columns = ", ".join(field.column for field in fields)
+    casts = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    table = model._meta.db_table
+    sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({casts}) {suffix}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(values) for values in zip(*rows, strict=True)])
+        return cursor.fetchall() if "RETURNING" in suffix else []
+
+
 def _insert_requests(requests: list[list], placed_uids: set[str]) -> dict[str, int]:
     """Insert the requests not yet written; their ids by uid."""
     if not requests:
         return {}
-    fields = [
-        MatchRequest._meta.get_field(name)
-        for name in (
-            "uid",
-            "facilitator",
-            "received_at",
-            "resource_url",
-            "resource_description",
-            "network",
-            "payer",
-            "settled_amount",
-            "transport",
-            "tx_hash",
-            "matched",
-        )
-    ]
-    rows, params = [], []
-    for (
-        uid,
-        facilitator,
-        micros,
-        url,
-        description,
-        network,
-        payer,
-        amount,
-        transport,
-        tx,
-    ) in requests:
-        values = (
+    rows = [
+        (
             uuid.UUID(uid),
             uuid.UUID(facilitator),
             dt.datetime.fromtimestamp(micros / 1_000_000, tz=dt.UTC),
@@ -237,21 +253,28 @@ def _insert_requests(requests: list[list], placed_uids: set[str]) -> dict[str, i
             transport,
             tx,
             uid in placed_uids,
+            False,
         )
-        params.extend(
-            field.get_db_prep_save(value, connection)
-            for field, value in zip(fields, values, strict=True)
+        for uid, facilitator, micros, url, description, network, payer, amount, transport, tx in (
+            requests
         )
-        rows.append("(" + ", ".join(["%s"] * len(fields)) + ", false)")
-    table = MatchRequest._meta.db_table
-    columns = ", ".join(field.column for field in fields)
-    sql = (
-        f"INSERT INTO {table} ({columns}, attributed) VALUES {', '.join(rows)} "  # noqa: S608
-        "ON CONFLICT (uid) DO NOTHING RETURNING id, uid"
+    ]
+    names = (
+        "uid",
+        "facilitator",
+        "received_at",
+        "resource_url",
+        "resource_description",
+        "network",
+        "payer",
+        "settled_amount",
+        "transport",
+        "tx_hash",
+        "matched",
+        "attributed",
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {_uid_hex(uid): pk for pk, uid in cursor.fetchall()}
+    returned = _insert(MatchRequest, names, rows, "ON CONFLICT (uid) DO NOTHING RETURNING id, uid")
+    return {_uid_hex(uid): pk for pk, uid in returned}
 
 
 def _uid_hex(value) -> str:
@@ -269,34 +292,24 @@ def _over_cap(placed: list[_Placed], day_of) -> set[uuid.UUID]:
     if not groups:
         return set()
     table = PayerDailyCount._meta.db_table
-    day_field = PayerDailyCount._meta.get_field("day")
-    campaign_field = PayerDailyCount._meta.get_field("campaign")
-    rows, params = [], []
-    for (campaign_id, payer, day), items in groups.items():
-        rows.append("(%s, %s, %s, %s)")
-        params.extend(
-            [
-                campaign_field.get_db_prep_save(campaign_id, connection),
-                payer,
-                day_field.get_db_prep_save(day, connection),
-                len(items),
-            ]
-        )
-    sql = (
-        f"INSERT INTO {table} (campaign_id, payer, day, count) VALUES {', '.join(rows)} "  # noqa: S608
+    rows = [
+        (campaign_id, payer, day, len(items)) for (campaign_id, payer, day), items in groups.items()
+    ]
+    returned = _insert(
+        PayerDailyCount,
+        ("campaign", "payer", "day", "count"),
+        rows,
         f"ON CONFLICT (campaign_id, payer, day) DO UPDATE SET count = {table}.count + "
-        "EXCLUDED.count RETURNING campaign_id, payer, day, count"
+        "EXCLUDED.count RETURNING campaign_id, payer, day, count",
     )
     over: set[uuid.UUID] = set()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for campaign_id, payer, day, count in cursor.fetchall():
-            if isinstance(day, str):
-                day = dt.date.fromisoformat(day)
-            items = groups[(uuid.UUID(str(campaign_id)), payer, day)]
-            excess = count - items[0].cap
-            if excess > 0:
-                over.update(item.uid for item in items[-excess:])
+    for campaign_id, payer, day, count in returned:
+        if isinstance(day, str):
+            day = dt.date.fromisoformat(day)
+        items = groups[(uuid.UUID(str(campaign_id)), payer, day)]
+        excess = count - items[0].cap
+        if excess > 0:
+            over.update(item.uid for item in items[-excess:])
     return over
 
 
@@ -359,32 +372,34 @@ def _write(entries) -> None:
         expires_at = at + dt.timedelta(seconds=lifetime)
         deadline = at + dt.timedelta(seconds=window)
         voided = item.uid in void
+        request = item.request
         rows.append(
-            Placement(
-                id=item.uid,
-                campaign_id=item.campaign_id,
-                facilitator_id=uuid.UUID(item.request[1]),
-                match_request_id=inserted[item.uid.hex],
-                payer=item.request[6],
-                network=item.request[5],
-                transport=item.request[8],
-                resource_url=item.request[3],
-                conversion_resource=resource,
-                conversion_key=key,
-                bid_strategy=strategy,
-                billing_event=event,
-                price_millis=item.hold,
-                hold_millis=0 if voided else item.hold,
-                hold_day=hold_day.get(item.grant_id) or clock.utc_day(at),
-                state=Placement.State.EXPIRED if voided else Placement.State.MATCHED,
-                matched_at=at,
-                expires_at=expires_at,
-                attribution_deadline=deadline,
-                release_at=release_at(bool(waits), expires_at, deadline),
-                original_tx_hash=originals.get(item.uid, ""),
+            (
+                item.uid,
+                item.campaign_id,
+                uuid.UUID(request[1]),
+                inserted[item.uid.hex],
+                request[6],
+                request[5],
+                request[8],
+                request[3],
+                resource,
+                key,
+                strategy,
+                event,
+                item.hold,
+                0 if voided else item.hold,
+                hold_day.get(item.grant_id) or clock.utc_day(at),
+                Placement.State.EXPIRED if voided else Placement.State.MATCHED,
+                at,
+                expires_at,
+                deadline,
+                release_at(bool(waits), expires_at, deadline),
+                originals.get(item.uid, ""),
+                0,
             )
         )
-    Placement.objects.bulk_create(rows)
+    _insert(Placement, PLACEMENT_COLUMNS, rows)
 
 
 def _claim_originals(placed: list[_Placed], matched_at) -> dict[uuid.UUID, str]:
@@ -392,21 +407,16 @@ def _claim_originals(placed: list[_Placed], matched_at) -> dict[uuid.UUID, str]:
     placements are inserted later in the same transaction: the foreign key is deferred).
     Returns the hash each placement won."""
     claims = [
-        TxClaim(
-            network=item.request[5],
-            tx_hash=item.request[9],
-            role=TxClaim.Role.ORIGINAL,
-            placement_id=item.uid,
-            claimed_at=matched_at(item),
-        )
+        (item.request[5], item.request[9], TxClaim.Role.ORIGINAL, item.uid, matched_at(item))
         for item in placed
         if item.request[9]
     ]
     if not claims:
         return {}
-    TxClaim.objects.bulk_create(claims, ignore_conflicts=True)
+    names = ("network", "tx_hash", "role", "placement", "claimed_at")
+    _insert(TxClaim, names, claims, "ON CONFLICT DO NOTHING")
     return dict(
         TxClaim.objects.filter(
-            role=TxClaim.Role.ORIGINAL, placement_id__in=[claim.placement_id for claim in claims]
+            role=TxClaim.Role.ORIGINAL, placement_id__in=[claim[3] for claim in claims]
         ).values_list("placement_id", "tx_hash")
     )
