@@ -5,26 +5,39 @@ commits, publishes the number to Redis (`campaigns.budget`). With the Redis budg
 the match script itself compares the snapshot's number with Redis's and refuses a stale
 one, so a change reaches every process by its next match without a query of its own. The
 process that made the change drops its snapshot at once. Without Redis, a match reads the
-version row. Either way, a snapshot older than a minute is rebuilt (schedules that open).
+version row. Either way, a snapshot older than a minute is rebuilt, for the delivery
+history its estimates use. With the Redis store that happens in a background thread while
+matches go on with the old snapshot (still exact: the version did not change, and
+schedules are checked at match time); building one takes 0.1 s per thousand campaigns,
+which no match should wait for.
 
 Budgets are not part of the snapshot: they are checked atomically when a placement takes
 its hold (campaigns.budget, campaigns.grants, campaigns.services).
 """
 
 import datetime as dt
+import logging
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 
+from django.db import connections
 from django.db.models import Q
 
+from adnet.core import clock
 from campaigns.matching import engine
 from campaigns.matching.engine import CampaignCard
 from campaigns.matching.index import CampaignIndex
 from campaigns.models import Campaign, CatalogVersion
 from campaigns.selectors import card_for, recent_history
 
+logger = logging.getLogger(__name__)
+
 MAX_AGE_SECONDS = 60.0
+# While a background rebuild runs, the request thread gets the interpreter back this soon
+# after its I/O completes (Python's default is 5 ms: a match would wait that long).
+_BUILD_SWITCH_INTERVAL = 0.0005
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,8 @@ class Catalog:
 
 _lock = threading.Lock()
 _current: Catalog | None = None
+_background = threading.Lock()  # held while a background rebuild runs
+_generation = 0  # moved by forget(): a rebuild started before it is not installed
 
 
 def version() -> int:
@@ -112,12 +127,36 @@ def current(now: dt.datetime) -> Catalog:
 
 
 def snapshot(now: dt.datetime) -> Catalog:
-    """The snapshot as this process has it, rebuilt only if missing or a minute old. The
-    caller checks its version elsewhere (the match script)."""
+    """The snapshot as this process has it, built here only if missing; a minute-old one
+    is returned as it is and rebuilt in the background. The caller checks its version
+    elsewhere (the match script), and a stale version is rebuilt at once (`refresh`)."""
     snap = _current
-    if _fresh(snap):
-        return snap
-    return _rebuild(now, _fresh)
+    if snap is None:
+        return _rebuild(now, _fresh)
+    if not _fresh(snap) and _background.acquire(blocking=False):
+        threading.Thread(target=_rebuild_in_background, name="catalog-rebuild", daemon=True).start()
+    return snap
+
+
+def _rebuild_in_background() -> None:
+    global _current
+    generation = _generation
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(_BUILD_SWITCH_INTERVAL)
+    try:
+        built = build(version(), clock.now())
+        with _lock:
+            # A refresh for a newer version may have come first: keep the newer one.
+            if generation == _generation and (
+                _current is None or built.version >= _current.version
+            ):
+                _current = built
+    except Exception:  # the old snapshot serves on; the next match tries again
+        logger.warning("background catalog rebuild failed", exc_info=True)
+    finally:
+        sys.setswitchinterval(interval)
+        connections.close_all()  # this thread's own database connection
+        _background.release()
 
 
 def refresh(now: dt.datetime, stale: Catalog) -> Catalog:
@@ -127,6 +166,7 @@ def refresh(now: dt.datetime, stale: Catalog) -> Catalog:
 
 def forget() -> None:
     """Drop this process's snapshot: after a change made here, or in tests."""
-    global _current
+    global _current, _generation
     with _lock:
         _current = None
+        _generation += 1
