@@ -221,19 +221,32 @@ def _parse(entries) -> tuple[list[list], list[_Placed]]:
 def _insert(model, names: tuple[str, ...], rows: list[tuple], suffix: str = "") -> list:
     """INSERT rows (tuples in the order of `names`) in one statement; what RETURNING gives.
 
-    The values go as one array per column (`SELECT * FROM unnest(...)`): the statement's
-    text and parameter count stay the same whatever the batch size, so the driver neither
-    splits a statement of thousands of placeholders nor adapts each value on its own.
-    (PostgreSQL only, like the rest of the Redis budget store: settings.MATCH_BUDGET_STORE.)
+    The batch goes as one JSON parameter that PostgreSQL takes apart itself
+    (`json_array_elements`, each field cast to its column's type): the statement's text
+    stays the same whatever the batch size, and encoding the batch is one call into the
+    JSON encoder's C code, where the driver would adapt every value on its own in Python
+    (a third of the worker's time at 1,800 matches/s). PostgreSQL only, like the rest of
+    the Redis budget store (settings.MATCH_BUDGET_STORE).
     """
     fields = [model._meta.get_field(name) for name in names]
     columns = ", ".join(field.column for field in fields)
-    casts = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    values = ", ".join(f"(r->>{i})::{field.db_type(connection)}" for i, field in enumerate(fields))
     table = model._meta.db_table
-    sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({casts}) {suffix}"  # noqa: S608
+    sql = (
+        f"INSERT INTO {table} ({columns}) SELECT {values} "  # noqa: S608
+        f"FROM json_array_elements(%s::json) AS r {suffix}"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [list(values) for values in zip(*rows, strict=True)])
+        cursor.execute(sql, [json.dumps(rows, default=_json_value, separators=(",", ":"))])
         return cursor.fetchall() if "RETURNING" in suffix else []
+
+
+def _json_value(value):
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, dt.date):  # dates and (aware, UTC) datetimes
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} to the journal's batch")
 
 
 def _insert_requests(requests: list[list], placed_uids: set[str]) -> dict[str, int]:
