@@ -75,10 +75,19 @@ class MetricsMiddleware:
         return response
 
 
+_match_children: dict[str, tuple] = {}
+
+
 def record_match(*, transport: str, matched: bool) -> None:
-    MATCH_REQUESTS.labels(transport).inc()
+    children = _match_children.get(transport)
+    if children is None:  # labels() validates and locks: once per transport, not per match
+        children = _match_children[transport] = (
+            MATCH_REQUESTS.labels(transport),
+            MATCH_MATCHED.labels(transport),
+        )
+    children[0].inc()
     if matched:
-        MATCH_MATCHED.labels(transport).inc()
+        children[1].inc()
 
 
 class StateCollector:

@@ -480,7 +480,7 @@ def _match_in_redis(
             len(offers),
         ]
         args += [live.candidate(offer.card, offer.billing_event) for offer in offers]
-        status, winner, version, *rest = store.match(args=args, client=store.redis)
+        status, winner, version, *rest = store.run_match(args)
         if status == budget.RATE_LIMITED:
             raise ratelimits.RateLimited(rate.wait())
         if not version and status != budget.NO_EPOCH:

@@ -64,6 +64,8 @@ class FastMatch:
     def __init__(self, django_app):
         self.django_app = django_app
         self._route = resolve(PATH).view_name
+        self._counters: dict[str, object] = {}  # by status line
+        self._latency = metrics.HTTP_LATENCY.labels(self._route, "POST")
         self._sites: dict[tuple, tuple[str, str] | None] = {}
         self._headers: list[tuple[str, str]] | None = None
         setting_changed.connect(self._forget)
@@ -132,9 +134,13 @@ class FastMatch:
             ("Content-Length", str(len(payload))),
             (requestid.HEADER, request_id),
         ]
-        code = int(status[:3])
-        metrics.HTTP_REQUESTS.labels(self._route, "POST", str(code)).inc()
-        metrics.HTTP_LATENCY.labels(self._route, "POST").observe(time.perf_counter() - started)
+        counter = self._counters.get(status)
+        if counter is None:
+            counter = self._counters[status] = metrics.HTTP_REQUESTS.labels(
+                self._route, "POST", status[:3]
+            )
+        counter.inc()
+        self._latency.observe(time.perf_counter() - started)
         return status, headers, payload
 
     def _answer(self, principal, data: dict, site: tuple[str, str]):
