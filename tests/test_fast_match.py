@@ -225,3 +225,20 @@ def test_the_production_wsgi_application_answers_both_kinds(facilitator_key, mon
     refused = json.loads(b"".join(production_application(unauthorized, start_response)))
     assert seen[-1][0].startswith("401")
     assert refused["error"]["code"] == "unauthorized"
+
+
+def test_a_key_lookup_that_fails_is_left_to_django(both, monkeypatch):
+    """A database that cannot be asked about a key: Django asks again and words the error."""
+    from django.db import OperationalError
+
+    from campaigns.api import fast_match
+
+    def down(raw):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(fast_match, "principal_for_key", down)
+    fast, _ = both
+    answered = _post(fast, 1)
+    assert fast.fast_answers == 0
+    assert answered.status_code == 200  # Django's own lookup worked here
+    assert answered.json() == {"matched": False}

@@ -118,7 +118,10 @@ class FastMatch:
         request_id = presented if requestid.is_sane(presented) else requestid.new_id()
         token = requestid.current.set(request_id)
         try:
-            principal = principal_for_key(raw.strip())
+            try:
+                principal = principal_for_key(raw.strip())
+            except Exception:  # noqa: BLE001 - e.g. the database is down: Django words it
+                return None
             if principal is None or not principal.is_facilitator:
                 return None
             record_key_use(key_pk=principal.key_pk)
