@@ -120,12 +120,14 @@ class FastMatch:
         try:
             try:
                 principal = principal_for_key(raw.strip())
-            except Exception:  # noqa: BLE001 - e.g. the database is down: Django words it
-                return None
-            if principal is None or not principal.is_facilitator:
-                return None
-            record_key_use(key_pk=principal.key_pk)
-            status, extra, answer = self._answer(principal, data, site)
+            except Exception as exc:  # noqa: BLE001 - the database is down, say: a 503
+                # Answered here, as DRF would word it: handing it to Django would make the
+                # facilitator wait for a second connection timeout.
+                status, extra, answer = self._failed(exc)
+            else:
+                if principal is None or not principal.is_facilitator:
+                    return None
+                status, extra, answer = self._answer(principal, data, site)
         finally:
             self.request_finished()
             requestid.current.reset(token)
@@ -149,6 +151,7 @@ class FastMatch:
     def _answer(self, principal, data: dict, site: tuple[str, str]):
         base = settings.PUBLIC_BASE_URL or f"{site[0]}://{site[1]}"
         try:
+            record_key_use(key_pk=principal.key_pk)
             answer = match_answer(
                 facilitator_id=principal.facilitator_id,
                 data=data,
@@ -157,9 +160,13 @@ class FastMatch:
             )
             return _STATUS[200], [("Allow", "POST, OPTIONS")], answer
         except ratelimits.RateLimited as limited:
-            exc = Throttled(wait=limited.wait_seconds)
+            return self._failed(Throttled(wait=limited.wait_seconds))
         except Exception as error:  # noqa: BLE001 - answered as Django and DRF would
-            exc = error
+            return self._failed(error)
+
+    def _failed(self, exc: Exception):
+        """(status line, headers, body) for an exception, as DRF's handler or Django's
+        500 handler would answer it."""
         handled = exception_handler(exc, {})
         if handled is None:
             signals.got_request_exception.send(sender=type(self), request=None)
