@@ -22,9 +22,9 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def is_sane(presented: str) -> bool:
-    """Whether a caller's X-Request-ID is kept (else a new id is made)."""
-    return _SANE.match(presented) is not None
+def for_request(presented: str) -> str:
+    """The caller's X-Request-ID when it is a sane token, else a new id."""
+    return presented if _SANE.match(presented) else new_id()
 
 
 class RequestIdMiddleware:
@@ -32,8 +32,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        presented = request.META.get(_META_KEY, "")
-        request_id = presented if is_sane(presented) else new_id()
+        request_id = for_request(request.META.get(_META_KEY, ""))
         token = current.set(request_id)
         try:
             response = self.get_response(request)

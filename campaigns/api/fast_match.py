@@ -19,6 +19,7 @@ import io
 import json
 import logging
 import time
+from http import HTTPStatus
 
 from django.conf import settings
 from django.core import signals
@@ -44,14 +45,7 @@ logger = logging.getLogger("django.request")
 PATH = "/v1/match"
 _JSON_TYPES = frozenset(("application/json", "application/json; charset=utf-8"))
 _ACCEPTED = frozenset(("", "*/*", "application/json"))
-_STATUS = {200: "200 OK", 429: "429 Too Many Requests", 500: "500 Internal Server Error"}
-_STATUS_TEXT = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    409: "Conflict",
-    503: "Service Unavailable",
-}
+OK = "200 OK"
 
 
 def _no_constants(name: str):
@@ -114,8 +108,7 @@ class FastMatch:
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer":
             return None
-        presented = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = presented if requestid.is_sane(presented) else requestid.new_id()
+        request_id = requestid.for_request(environ.get("HTTP_X_REQUEST_ID", ""))
         token = requestid.current.set(request_id)
         try:
             try:
@@ -158,7 +151,7 @@ class FastMatch:
                 base=base,
                 rate=window_for(principal),
             )
-            return _STATUS[200], [("Allow", "POST, OPTIONS")], answer
+            return OK, [("Allow", "POST, OPTIONS")], answer
         except ratelimits.RateLimited as limited:
             return self._failed(Throttled(wait=limited.wait_seconds))
         except Exception as error:  # noqa: BLE001 - answered as Django and DRF would
@@ -171,9 +164,8 @@ class FastMatch:
         if handled is None:
             signals.got_request_exception.send(sender=type(self), request=None)
             logger.error("Internal Server Error: %s", PATH, exc_info=exc)
-            return _STATUS[500], [], error_body("internal_error", "Internal error.")
-        code = handled.status_code
-        status = _STATUS.get(code) or f"{code} {_STATUS_TEXT.get(code, 'Error')}"
+            return _status_line(500), [], error_body("internal_error", "Internal error.")
+        status = _status_line(handled.status_code)
         extra = [
             *((k, v) for k, v in handled.headers.items() if k.lower() != "content-type"),
             ("Allow", "POST, OPTIONS"),
@@ -273,6 +265,10 @@ class FastMatch:
         checks the connection's health first. (Django's request signals themselves cost
         a fifth of a match; nothing else listening to them concerns this path.)"""
         close_old_connections()
+
+
+def _status_line(code: int) -> str:
+    return f"{code} {HTTPStatus(code).phrase}"
 
 
 def _render(data) -> bytes:
