@@ -20,6 +20,7 @@ from adnet.core.digests import canonical_digest
 from billing.errors import ConversionConflict
 from billing.models import Charge, Conversion, ConversionReport, InvalidTraffic, Reconciliation
 from campaigns import budget, grants, journal, tokens
+from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
 from campaigns.matching import engine
 from campaigns.models import Campaign, MatchRequest, Placement, TxClaim
@@ -311,7 +312,9 @@ def attribute_settlement(*, match_request: MatchRequest, now: dt.datetime) -> Co
 def attribute_pending(*, now: dt.datetime | None = None, limit: int = 2000) -> int:
     """Check observed settlements not yet checked, oldest first. Safe to run concurrently.
 
-    Most settlements cannot be conversions (no open placement of that payer recommended
+    The journal already writes most settlements as checked (campaigns.journal); what it
+    leaves, and every settlement written without it, is checked here. Most settlements
+    cannot be conversions (no open placement of that payer recommended
     that resource): one query finds those and marks them checked together; the others are
     attributed one by one, each in its own transaction.
     """
@@ -325,20 +328,12 @@ def attribute_pending(*, now: dt.datetime | None = None, limit: int = 2000) -> i
     if not pending:
         return 0
     # Plain tuples, not model instances: this runs over every settlement the network sees.
-    open_touches = set(
-        Placement.objects.filter(
-            payer__in={row[1] for row in pending},
-            attribution_deadline__gte=min(row[4] for row in pending),
-        )
-        .values_list("payer", "network", "conversion_key")
-        .order_by()
-        .distinct()
-    )
-    maybe_ids = {
-        pk
+    triples = {
+        pk: (payer, network, campaign_services.conversion_key(url))
         for pk, payer, network, url, _ in pending
-        if (payer, network, campaign_services.conversion_key(url)) in open_touches
     }
+    touched = campaign_selectors.open_touches(set(triples.values()), min(row[4] for row in pending))
+    maybe_ids = {pk for pk, triple in triples.items() if triple in touched}
     MatchRequest.objects.filter(
         pk__in=[row[0] for row in pending if row[0] not in maybe_ids], attributed=False
     ).update(attributed=True)

@@ -6,6 +6,10 @@ stream every second (campaigns.tasks.drain_journal); anything that needs a place
 then (a beacon, a click, a settlement event) drains it on the spot (`await_placement`).
 
 A batch is written in one transaction and removed from the stream once it has committed.
+Each observed settlement is written as checked for conversions when no placement still open
+for attribution recommended the paid resource to that payer (most of them); billing's
+attribution sweep checks the rest.
+
 Every request carries its own id (MatchRequest.uid, also the placement's id), so a batch
 written twice (a drainer that died between commit and removal) is written once.
 
@@ -29,7 +33,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from adnet.core import clock
-from campaigns import budget
+from campaigns import budget, selectors
 from campaigns.matching import engine
 from campaigns.models import BudgetGrant, Campaign, MatchRequest, Placement, TxClaim
 
@@ -249,10 +253,31 @@ def _json_value(value):
     raise TypeError(f"cannot write {type(value).__name__} to the journal's batch")
 
 
-def _insert_requests(requests: list[list], placed_uids: set[str]) -> dict[str, int]:
+def _cannot_convert(requests: list[list], placed: list[_Placed]) -> set[str]:
+    """The uids of the requests whose settlement cannot be a conversion: no placement still
+    open for attribution, in PostgreSQL or in this batch, recommended the paid resource to
+    that payer. They are written as already checked; billing's attribution sweep checks the
+    others (the same test it applies first to what it reads)."""
+    from campaigns.services import conversion_key
+
+    keys: dict[str, tuple[str, str, str]] = {}
+    key_of: dict[str, str] = {}
+    for uid, _, _, url, _, network, payer, *_ in requests:
+        if url not in key_of:
+            key_of[url] = conversion_key(url)
+        keys[uid] = (payer, network, key_of[url])
+    oldest = dt.datetime.fromtimestamp(min(request[2] for request in requests) / 1e6, tz=dt.UTC)
+    touches = {(item.request[6], item.request[5], item.detail[6]) for item in placed}
+    touches |= selectors.open_touches(set(keys.values()) - touches, oldest)
+    return {uid for uid, key in keys.items() if key not in touches}
+
+
+def _insert_requests(requests: list[list], placed: list[_Placed]) -> dict[str, int]:
     """Insert the requests not yet written; their ids by uid."""
     if not requests:
         return {}
+    placed_uids = {item.uid.hex for item in placed}
+    checked = _cannot_convert(requests, placed)
     rows = [
         (
             uuid.UUID(uid),
@@ -266,7 +291,7 @@ def _insert_requests(requests: list[list], placed_uids: set[str]) -> dict[str, i
             transport,
             tx,
             uid in placed_uids,
-            False,
+            uid in checked,
         )
         for uid, facilitator, micros, url, description, network, payer, amount, transport, tx in (
             requests
@@ -328,7 +353,7 @@ def _over_cap(placed: list[_Placed], day_of) -> set[uuid.UUID]:
 
 def _write(entries) -> None:
     requests, placed = _parse(entries)
-    inserted = _insert_requests(requests, {item.uid.hex for item in placed})
+    inserted = _insert_requests(requests, placed)
     placed = [item for item in placed if item.uid.hex in inserted]
     if not placed:
         return

@@ -485,3 +485,43 @@ def test_reconciliation_agrees_and_catches_a_drifted_counter(facilitator_client)
     assert report.mismatches == [
         {"campaignId": str(c.id), "counter": "spent_millis", "counter_value": 1, "expected": 2000}
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_the_journal_writes_settlements_that_cannot_convert_as_checked(facilitator_client):
+    from campaigns import budget
+
+    assert budget.enabled()  # the journal path: matches go through Redis, then a batch write
+    campaign()
+    stranger = evm_address(0x5EED)
+
+    def post(url, payer, n):
+        body = {
+            "resourceUrl": url,
+            "network": "eip155:8453",
+            "payerWallet": payer,
+            "settledAmount": "10000",
+            "txHash": tx(n),
+        }
+        assert facilitator_client.post("/v1/match", body, format="json").status_code == 200
+
+    # One batch: a placement for PAYER, PAYER paying the recommended resource right after
+    # (possibly its conversion), and a stranger's payment nobody recommended to them.
+    post(PAID, PAYER, 1)
+    post(RECOMMENDED, PAYER, 2)
+    post(RECOMMENDED, stranger, 3)
+    written()
+    # A later batch: PAYER pays the recommended resource again (the placement is now in
+    # PostgreSQL), and a payment of a resource no placement of PAYER recommended.
+    post(RECOMMENDED, PAYER, 4)
+    post("https://elsewhere.example.org/v1/other", PAYER, 5)
+    written()
+    checked = dict(MatchRequest.objects.values_list("tx_hash", "attributed"))
+    assert checked == {tx(1): True, tx(2): False, tx(3): True, tx(4): False, tx(5): True}
+    # The sweep checks the two that may convert: the first converts, last touch.
+    assert attribute() == 1
+    conversion = Conversion.objects.get()
+    assert conversion.conversion_tx_hash == tx(2)
+    assert not MatchRequest.objects.filter(attributed=False).exists()
