@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import BigIntegerField, Case, F, Q, Value, When
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThanOrEqual
 
-from adnet.core import clock, ratelimits
+from adnet.core import clock, ids, ratelimits
 from adnet.core.errors import ValidationFailed
 from adnet.core.money import MILLIS_PER_ATOMIC
 from campaigns import budget, catalog, grants, journal, selectors, tokens
@@ -451,7 +451,7 @@ def _match_in_redis(
     store = budget.store()
     live = catalog.snapshot(now)
     offers = live.rank(settlement, now, rng or _rng)[:MAX_PLACEMENT_ATTEMPTS]
-    uid = uuid.uuid4()
+    uid = ids.time_ordered_uuid(now)
     record = journal.request_record(
         uid=uid,
         facilitator_id=facilitator_id,
@@ -522,7 +522,7 @@ def _match_in_database(
     offers = live.rank(settlement, now, rng or _rng)
     with transaction.atomic():
         request = MatchRequest.objects.create(
-            uid=uuid.uuid4(),
+            uid=ids.time_ordered_uuid(now),
             facilitator_id=facilitator_id,
             received_at=now,
             resource_url=settlement.resource_url,
