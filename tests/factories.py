@@ -5,12 +5,33 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
+from campaigns.matching import patterns
+from campaigns.matching.engine import Settlement
 from campaigns.models import Advertiser, Campaign
 from facilitators.models import Facilitator
 
 
 def evm_address(n: int) -> str:
     return "0x" + f"{n:040x}"
+
+
+def settlement(
+    url: str,
+    payer: str,
+    *,
+    network: str = "eip155:8453",
+    transport: str = "http",
+    description: str = "",
+) -> Settlement:
+    """What matching is asked about: this payer's settlement of a payment for `url`."""
+    return Settlement(
+        resource_url=url,
+        resource_key=patterns.resource_key(url),
+        description=description,
+        network=network,
+        payer=payer,
+        transport=transport,
+    )
 
 
 class FacilitatorFactory(factory.django.DjangoModelFactory):

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from campaigns import tokens
 from campaigns.models import Campaign, MatchRequest, Placement
-from tests.factories import CampaignFactory, evm_address
+from tests.factories import CampaignFactory, evm_address, settlement
 from tests.support.journal import lent, written
 
 URL = "https://api.example.com/v1/quote"
@@ -236,8 +236,6 @@ def test_budget_covers_exactly_k_placements(facilitator_client):
 @pytest.mark.django_db
 def test_daily_budget_limits_a_day_and_restarts_the_next(facilitator):
     from campaigns import services
-    from campaigns.matching import patterns
-    from campaigns.matching.engine import Settlement
 
     today = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
     campaign = CampaignFactory(
@@ -250,14 +248,7 @@ def test_daily_budget_limits_a_day_and_restarts_the_next(facilitator):
     def placed(i: int, at: dt.datetime) -> bool:
         outcome = services.match_settlement(
             facilitator_id=facilitator.id,
-            settlement=Settlement(
-                resource_url=URL,
-                resource_key=patterns.resource_key(URL),
-                description="",
-                network="eip155:8453",
-                payer=evm_address(i),
-                transport="http",
-            ),
+            settlement=settlement(URL, evm_address(i)),
             settled_amount=10_000,
             now=at,
         )

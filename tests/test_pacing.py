@@ -6,10 +6,8 @@ import random
 import pytest
 
 from campaigns import services
-from campaigns.matching import patterns
-from campaigns.matching.engine import Settlement
 from campaigns.models import Campaign, Placement
-from tests.factories import CampaignFactory, FacilitatorFactory, evm_address
+from tests.factories import CampaignFactory, FacilitatorFactory, evm_address, settlement
 from tests.support.journal import written
 
 DAY = dt.datetime(2026, 5, 4, tzinfo=dt.UTC)
@@ -19,14 +17,7 @@ URL = "https://api.example.com/v1/quote"
 def match_at(facilitator, now, payer):
     return services.match_settlement(
         facilitator_id=facilitator.id,
-        settlement=Settlement(
-            resource_url=URL,
-            resource_key=patterns.resource_key(URL),
-            description="",
-            network="eip155:8453",
-            payer=evm_address(payer),
-            transport="http",
-        ),
+        settlement=settlement(URL, evm_address(payer)),
         settled_amount=1,
         now=now,
         rng=random.Random(0),

@@ -25,11 +25,15 @@ from billing import services as billing
 from billing.models import Charge
 from campaigns import budget, catalog, grants, journal
 from campaigns import services as campaign_services
-from campaigns.matching import patterns
-from campaigns.matching.engine import Settlement
 from campaigns.models import Campaign, Placement
 from events import services as events
-from tests.factories import AdvertiserFactory, CampaignFactory, FacilitatorFactory, evm_address
+from tests.factories import (
+    AdvertiserFactory,
+    CampaignFactory,
+    FacilitatorFactory,
+    evm_address,
+    settlement,
+)
 
 PAID = "https://api.example.com/v1/quote"
 START = dt.datetime(2026, 3, 1, 23, 0, tzinfo=dt.UTC)  # an hour before a UTC midnight
@@ -116,14 +120,7 @@ class BillingMachine(RuleBasedStateMachine):
     def match(self, payer, transport, with_tx):
         outcome = campaign_services.match_settlement(
             facilitator_id=self.facilitator.id,
-            settlement=Settlement(
-                resource_url=PAID,
-                resource_key=patterns.resource_key(PAID),
-                description="",
-                network="eip155:8453",
-                payer=evm_address(payer),
-                transport=transport,
-            ),
+            settlement=settlement(PAID, evm_address(payer), transport=transport),
             settled_amount=10_000,
             tx_hash=self.next_tx() if with_tx else "",
             now=self.now,
@@ -174,14 +171,7 @@ class BillingMachine(RuleBasedStateMachine):
             return
         campaign_services.match_settlement(
             facilitator_id=self.facilitator.id,
-            settlement=Settlement(
-                resource_url=p.conversion_resource,
-                resource_key=patterns.resource_key(p.conversion_resource),
-                description="",
-                network=p.network,
-                payer=p.payer,
-                transport="http",
-            ),
+            settlement=settlement(p.conversion_resource, p.payer, network=p.network),
             settled_amount=10_000,
             tx_hash=self.next_tx() if with_tx else "",
             now=self.now,

@@ -19,13 +19,11 @@ from django.db.models import Count
 
 from billing.models import InvalidTraffic
 from campaigns import services as campaign_services
-from campaigns.matching import patterns
-from campaigns.matching.engine import Settlement
 from campaigns.models import Placement
 from events.models import EventConflict, SettlementEvent
 from facilitators import keys
 from facilitators import services as facilitator_services
-from tests.factories import CampaignFactory, FacilitatorFactory, evm_address
+from tests.factories import CampaignFactory, FacilitatorFactory, evm_address, settlement
 from tests.support import procs
 from tests.support.journal import written
 
@@ -63,14 +61,7 @@ def placements_for_events(n: int = N) -> tuple[str, list[dict]]:
     for i in range(n):
         outcome = campaign_services.match_settlement(
             facilitator_id=facilitator.id,
-            settlement=Settlement(
-                resource_url=RESOURCE,
-                resource_key=patterns.resource_key(RESOURCE),
-                description="Quotes",
-                network=NETWORK,
-                payer=payer(i),
-                transport="http",
-            ),
+            settlement=settlement(RESOURCE, payer(i), network=NETWORK, description="Quotes"),
             settled_amount=10_000,
             tx_hash=tx(i),
         )
