@@ -29,10 +29,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 
-from adnet.core import clock
 from campaigns import budget, selectors
 from campaigns.matching import engine
 from campaigns.models import BudgetGrant, Campaign, MatchRequest, Placement, TxClaim
@@ -121,7 +120,7 @@ def placement_detail(campaign: Campaign, billing_event: str) -> str:
 @dataclass
 class _Placed:
     uid: str  # the request's (and placement's) id, as hex
-    campaign_id: uuid.UUID
+    campaign_id: str  # as the snapshot wrote it (str of the UUID)
     grant_id: int
     hold: int
     cap: int
@@ -151,13 +150,15 @@ def drain(*, wait_seconds: float = 0.0, limit: int | None = None) -> int:
             entries = store.redis.xrange(stream, count=limit)
             if not entries:
                 break
-            ids = [entry_id for entry_id, _ in entries]
             with transaction.atomic():
                 _write(entries)
             # Removed once written. The worker and the services that drain on demand do it
             # outside any transaction of theirs, so "written" means committed; a caller that
             # drains inside its own transaction answers for it (tests do, and roll back).
-            store.redis.xdel(stream, *ids)
+            # The batch is the head of the stream up to its last id (one drainer at a time,
+            # ids only grow), so it goes by trimming below the next id: XDEL of 2,000 ids
+            # held Redis, and every match waiting on it, for about a millisecond.
+            store.redis.xtrim(stream, minid=_after(entries[-1][0]), approximate=False)
             written += len(entries)
             if len(entries) < limit:
                 break
@@ -167,6 +168,12 @@ def drain(*, wait_seconds: float = 0.0, limit: int | None = None) -> int:
         except Exception:  # noqa: BLE001 - expired or lost lock: the next drainer takes over
             logger.warning("journal lock was lost while draining")
     return written
+
+
+def _after(entry_id) -> str:
+    """The smallest stream id greater than `entry_id`."""
+    milliseconds, sequence = _text(entry_id).split("-")
+    return f"{milliseconds}-{int(sequence) + 1}"
 
 
 def oldest_pending() -> dt.datetime | None:
@@ -203,17 +210,15 @@ def catch_up() -> None:
 
 def _parse(entries) -> tuple[list[list], list[_Placed]]:
     requests, placed = [], []
-    campaign_ids: dict[str, uuid.UUID] = {}
     for _, raw in entries:
-        fields = {_text(k): _text(v) for k, v in raw.items()}
+        fields = {_text(k): v for k, v in raw.items()}
         record = json.loads(fields["r"])
         requests.append(record)
         if "c" in fields:
             placed.append(
                 _Placed(
                     uid=record[0],
-                    campaign_id=campaign_ids.get(fields["c"])
-                    or campaign_ids.setdefault(fields["c"], uuid.UUID(fields["c"])),
+                    campaign_id=_text(fields["c"]),
                     grant_id=int(fields["g"]),
                     hold=int(fields["h"]),
                     cap=int(fields["k"]),
@@ -226,6 +231,7 @@ def _parse(entries) -> tuple[list[list], list[_Placed]]:
 
 def _insert(model, names: tuple[str, ...], rows: list[tuple], suffix: str = "") -> list:
     """INSERT rows (tuples in the order of `names`) in one statement; what RETURNING gives.
+    Timestamps are given as whole microseconds since the epoch, dates as ISO text.
 
     The batch goes as one JSON parameter that PostgreSQL takes apart itself
     (`jsonb_array_elements`, each field cast to its column's type; jsonb, parsed once, where
@@ -238,7 +244,7 @@ def _insert(model, names: tuple[str, ...], rows: list[tuple], suffix: str = "") 
     """
     fields = [model._meta.get_field(name) for name in names]
     columns = ", ".join(field.column for field in fields)
-    values = ", ".join(f"(r->>{i})::{field.db_type(connection)}" for i, field in enumerate(fields))
+    values = ", ".join(_value_sql(i, field) for i, field in enumerate(fields))
     table = model._meta.db_table
     sql = (
         f"INSERT INTO {table} ({columns}) SELECT {values} "  # noqa: S608
@@ -247,6 +253,24 @@ def _insert(model, names: tuple[str, ...], rows: list[tuple], suffix: str = "") 
     with connection.cursor() as cursor:
         cursor.execute(sql, [json.dumps(rows, default=_json_value, separators=(",", ":"))])
         return cursor.fetchall() if "RETURNING" in suffix else []
+
+
+def _value_sql(i: int, field) -> str:
+    if isinstance(field, models.DateTimeField):
+        return f"(timestamptz 'epoch' + (r->>{i})::bigint * interval '1 microsecond')"
+    return f"(r->>{i})::{field.db_type(connection)}"
+
+
+def _day(micros: int, days: dict[int, str]) -> str:
+    """The UTC day (ISO) of a moment in microseconds since the epoch; `days` memoizes."""
+    number = micros // 86_400_000_000
+    found = days.get(number)
+    if found is None:
+        found = days[number] = (_EPOCH_DAY + dt.timedelta(days=number)).isoformat()
+    return found
+
+
+_EPOCH_DAY = dt.date(1970, 1, 1)
 
 
 def _json_value(value):
@@ -286,7 +310,7 @@ def _insert_requests(requests: list[list], placed: list[_Placed]) -> dict[str, i
         (
             uid,
             facilitator,
-            dt.datetime.fromtimestamp(micros / 1_000_000, tz=dt.UTC),
+            micros,
             url,
             description,
             network,
@@ -323,14 +347,14 @@ def _uid_hex(value) -> str:
     return value.hex if isinstance(value, uuid.UUID) else uuid.UUID(str(value)).hex
 
 
-def _over_cap(placed: list[_Placed], day_of) -> set[str]:
-    """Count each payer's placements per campaign and day in PostgreSQL; the placements
+def _over_cap(placed: list[_Placed], days: dict[int, str]) -> set[str]:
+    """Count each payer's placements per campaign and UTC day in PostgreSQL; the placements
     that went past their campaign's cap."""
     from campaigns.models import PayerDailyCount
 
     groups: dict[tuple, list[_Placed]] = defaultdict(list)
     for item in placed:
-        groups[(item.campaign_id, item.request[6], day_of(item))].append(item)
+        groups[(item.campaign_id, item.request[6], _day(item.request[2], days))].append(item)
     if not groups:
         return set()
     table = PayerDailyCount._meta.db_table
@@ -346,9 +370,7 @@ def _over_cap(placed: list[_Placed], day_of) -> set[str]:
     )
     over: set[str] = set()
     for campaign_id, payer, day, count in returned:
-        if isinstance(day, str):
-            day = dt.date.fromisoformat(day)
-        items = groups[(uuid.UUID(str(campaign_id)), payer, day)]
+        items = groups[(str(campaign_id), payer, str(day))]
         excess = count - items[0].cap
         if excess > 0:
             over.update(item.uid for item in items[-excess:])
@@ -362,15 +384,13 @@ def _write(entries) -> None:
     if not placed:
         return
 
-    def matched_at(item: _Placed) -> dt.datetime:
-        return dt.datetime.fromtimestamp(item.request[2] / 1_000_000, tz=dt.UTC)
-
-    over = _over_cap(placed, lambda item: clock.utc_day(matched_at(item)))
+    days: dict[int, str] = {}
+    over = _over_cap(placed, days)
     by_grant: dict[int, list[_Placed]] = defaultdict(list)
     for item in placed:
         by_grant[item.grant_id].append(item)
     void: set[str] = set()
-    hold_day: dict[int, dt.date] = {}
+    hold_day: dict[int, str] = {}
     from campaigns.services import on_day
 
     for grant_id, items in by_grant.items():
@@ -391,7 +411,7 @@ def _write(entries) -> None:
             void.update(item.uid for item in items)
             continue
         day = row[0] if isinstance(row[0], dt.date) else dt.date.fromisoformat(row[0])
-        hold_day[grant_id] = day
+        hold_day[grant_id] = day.isoformat()
         capped = [item for item in items if item.uid in over]
         back = sum(item.hold for item in capped)
         if back:
@@ -404,15 +424,15 @@ def _write(entries) -> None:
                 "%d placements past their frequency cap written without holds", len(capped)
             )
     void |= over
-    originals = _claim_originals(placed, matched_at)
+    originals = _claim_originals(placed)
     from campaigns.services import release_at
 
     rows = []
     for item in placed:
         event, strategy, lifetime, window, waits, resource, key = item.detail
-        at = matched_at(item)
-        expires_at = at + dt.timedelta(seconds=lifetime)
-        deadline = at + dt.timedelta(seconds=window)
+        at = item.request[2]
+        expires_at = at + lifetime * 1_000_000
+        deadline = at + window * 1_000_000
         voided = item.uid in void
         request = item.request
         rows.append(
@@ -431,12 +451,12 @@ def _write(entries) -> None:
                 event,
                 item.hold,
                 0 if voided else item.hold,
-                hold_day.get(item.grant_id) or clock.utc_day(at),
-                Placement.State.EXPIRED if voided else Placement.State.MATCHED,
+                hold_day.get(item.grant_id) or _day(at, days),
+                Placement.State.EXPIRED.value if voided else Placement.State.MATCHED.value,
                 at,
                 expires_at,
                 deadline,
-                release_at(bool(waits), expires_at, deadline),
+                release_at(bool(waits), expires_at, deadline, micros=True),
                 originals.get(item.uid, ""),
                 0,
             )
@@ -444,12 +464,12 @@ def _write(entries) -> None:
     _insert(Placement, PLACEMENT_COLUMNS, rows)
 
 
-def _claim_originals(placed: list[_Placed], matched_at) -> dict[str, str]:
+def _claim_originals(placed: list[_Placed]) -> dict[str, str]:
     """The settlement that carried each recommendation, claimed in its role once (the
     placements are inserted later in the same transaction: the foreign key is deferred).
     Returns the hash each placement won."""
     claims = [
-        (item.request[5], item.request[9], TxClaim.Role.ORIGINAL, item.uid, matched_at(item))
+        (item.request[5], item.request[9], TxClaim.Role.ORIGINAL.value, item.uid, item.request[2])
         for item in placed
         if item.request[9]
     ]

@@ -330,12 +330,12 @@ def waits_for_evidence(campaign: Campaign, billing_event: str) -> bool:
     )
 
 
-def release_at(
-    waits: bool, expires_at: dt.datetime, attribution_deadline: dt.datetime
-) -> dt.datetime:
-    """When an unbilled hold goes back (see waits_for_evidence)."""
+def release_at(waits: bool, expires_at, attribution_deadline, *, micros: bool = False):
+    """When an unbilled hold goes back (see waits_for_evidence): datetimes, or with `micros`
+    microseconds since the epoch (the journal's batches)."""
     if waits:
-        grace = dt.timedelta(seconds=settings.EVIDENCE_GRACE_SECONDS)
+        seconds = settings.EVIDENCE_GRACE_SECONDS
+        grace = seconds * 1_000_000 if micros else dt.timedelta(seconds=seconds)
         return max(expires_at, attribution_deadline + grace)
     return expires_at
 

@@ -133,3 +133,34 @@ def test_a_full_campaign_is_asked_again_only_after_a_pause(facilitator_key):
     grants_before = BudgetGrant.objects.count()
     assert [match(facilitator_key, n)["matched"] for n in range(3, 8)] == [False] * 5
     assert BudgetGrant.objects.count() == grants_before
+
+
+def test_a_drain_removes_the_batch_it_wrote_and_nothing_recorded_meanwhile(
+    facilitator_key, monkeypatch
+):
+    campaign = CampaignFactory(budget_total=100_000, budget_daily=100_000)
+    assert all(match(facilitator_key, n)["matched"] for n in range(3))
+    store = budget.store()
+    stream = store.key("journal")
+    write = journal._write
+    late: list[str] = []
+
+    def write_while_a_match_is_recorded(entries):
+        write(entries)
+        if not late:  # a match answered while the batch is being written
+            late.append(store.redis.xadd(stream, store.redis.xrange(stream, count=1)[0][1]))
+
+    monkeypatch.setattr(journal, "_write", write_while_a_match_is_recorded)
+    assert journal.drain(limit=10) == 3
+    assert Placement.objects.filter(campaign=campaign).count() == 3
+    left = store.redis.xrange(stream)
+    assert [entry_id for entry_id, _ in left] == late  # trimmed up to the batch, no further
+    monkeypatch.undo()
+    assert journal.drain() == 1  # the same request again: written once (by its id)
+    assert Placement.objects.filter(campaign=campaign).count() == 3
+    assert store.redis.xlen(stream) == 0
+
+
+def test_the_id_after_a_stream_id():
+    assert journal._after(b"1795261446464-0") == "1795261446464-1"
+    assert journal._after("17-41") == "17-42"
