@@ -251,7 +251,8 @@ def _insert(model, names: tuple[str, ...], rows: list[tuple], suffix: str = "") 
         f"FROM jsonb_array_elements(%s::jsonb) AS r {suffix}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [json.dumps(rows, default=_json_value, separators=(",", ":"))])
+        # Plain values only (no encoder callback: a stray object is a TypeError).
+        cursor.execute(sql, [json.dumps(rows, separators=(",", ":"))])
         return cursor.fetchall() if "RETURNING" in suffix else []
 
 
@@ -261,6 +262,9 @@ def _value_sql(i: int, field) -> str:
     return f"(r->>{i})::{field.db_type(connection)}"
 
 
+_EPOCH_DAY = dt.date(1970, 1, 1)
+
+
 def _day(micros: int, days: dict[int, str]) -> str:
     """The UTC day (ISO) of a moment in microseconds since the epoch; `days` memoizes."""
     number = micros // 86_400_000_000
@@ -268,17 +272,6 @@ def _day(micros: int, days: dict[int, str]) -> str:
     if found is None:
         found = days[number] = (_EPOCH_DAY + dt.timedelta(days=number)).isoformat()
     return found
-
-
-_EPOCH_DAY = dt.date(1970, 1, 1)
-
-
-def _json_value(value):
-    if isinstance(value, uuid.UUID):
-        return value.hex
-    if isinstance(value, dt.date):  # dates and (aware, UTC) datetimes
-        return value.isoformat()
-    raise TypeError(f"cannot write {type(value).__name__} to the journal's batch")
 
 
 def _cannot_convert(requests: list[list], placed: list[_Placed]) -> set[str]:
