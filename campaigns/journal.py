@@ -34,7 +34,14 @@ from django.db.models import F
 
 from campaigns import budget, selectors
 from campaigns.matching import engine
-from campaigns.models import BudgetGrant, Campaign, MatchRequest, Placement, TxClaim
+from campaigns.models import (
+    BudgetGrant,
+    Campaign,
+    MatchRequest,
+    PayerDailyCount,
+    Placement,
+    TxClaim,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -333,18 +340,12 @@ def _insert_requests(requests: list[list], placed: list[_Placed]) -> dict[str, i
         "attributed",
     )
     returned = _insert(MatchRequest, names, rows, "ON CONFLICT (uid) DO NOTHING RETURNING id, uid")
-    return {_uid_hex(uid): pk for pk, uid in returned}
-
-
-def _uid_hex(value) -> str:
-    return value.hex if isinstance(value, uuid.UUID) else uuid.UUID(str(value)).hex
+    return {uid.hex: pk for pk, uid in returned}
 
 
 def _over_cap(placed: list[_Placed], days: dict[int, str]) -> set[str]:
     """Count each payer's placements per campaign and UTC day in PostgreSQL; the placements
     that went past their campaign's cap."""
-    from campaigns.models import PayerDailyCount
-
     groups: dict[tuple, list[_Placed]] = defaultdict(list)
     for item in placed:
         groups[(item.campaign_id, item.request[6], _day(item.request[2], days))].append(item)
@@ -403,7 +404,7 @@ def _write(entries) -> None:
             )
             void.update(item.uid for item in items)
             continue
-        day = row[0] if isinstance(row[0], dt.date) else dt.date.fromisoformat(row[0])
+        day = row[0]
         hold_day[grant_id] = day.isoformat()
         capped = [item for item in items if item.uid in over]
         back = sum(item.hold for item in capped)
