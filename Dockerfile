@@ -28,4 +28,4 @@ RUN DATABASE_URL= REDIS_URL= ADNET_VAR_DIR=/tmp/adnet-build \
 
 USER adnet
 EXPOSE 8000
-CMD ["sh", "-c", "exec gunicorn adnet.wsgi --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2} --access-logfile - --no-control-socket"]
+CMD ["sh", "-c", "exec uwsgi --ini adnet/uwsgi.ini --http-socket 0.0.0.0:8000 --processes ${WEB_CONCURRENCY:-2}"]

@@ -33,12 +33,12 @@ run: install
 test: install
 	$(PY) -m pytest -m "not smoke and not faults and not e2e and not browser and not fuzz" -q
 
-# Redis stopped, a worker killed with -9, PostgreSQL unreachable: real gunicorn, Celery
+# Redis stopped, a worker killed with -9, PostgreSQL unreachable: real uWSGI, Celery
 # worker and redis-server processes (needs DATABASE_URL, REDIS_URL and /usr/bin/redis-server).
 test-faults: install
 	$(PY) -m pytest -m faults -q
 
-# The whole loop with real processes: the ad network (gunicorn, Celery worker with beat,
+# The whole loop with real processes: the ad network (uWSGI, Celery worker with beat,
 # a private redis-server, PostgreSQL), a real x402 facilitator with the facilitator kit's
 # hook, the SDK's resource server and paying agent; and the hook's added settle latency.
 # Needs DATABASE_URL, REDIS_URL and /usr/bin/redis-server, like test-faults.

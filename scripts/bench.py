@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""`make bench`: the real server (gunicorn, PostgreSQL, Redis, a Celery worker) under wrk.
+"""`make bench`: the real server (uWSGI, PostgreSQL, Redis, a Celery worker) under wrk.
 
 For each campaign count it creates a fresh database, seeds it, starts the production
-server (gunicorn; `--server granian` for the comparison in docs/benchmarks.md), and drives
+server (uWSGI with adnet/uwsgi.ini; `--server gunicorn` or `granian` for the comparisons
+in docs/benchmarks.md), and drives
 /v1/ping (the framework's ceiling), /v1/match and /v1/events with 1 and 16 connections
 for a bounded time each. It prints throughput and latency percentiles and
 fails if any campaign was committed past its budget. Targets 127.0.0.1 only.
@@ -210,6 +211,18 @@ def run_wrk(base: str, script: str, connections: int, seconds: int) -> dict:
 
 
 def server_command(server: str, port: int, workers: int) -> list[str]:
+    if server == "uwsgi":
+        # The production configuration (adnet/uwsgi.ini), without the per-request log lines.
+        return [
+            str(BIN / "uwsgi"),
+            "--ini",
+            str(ROOT / "adnet" / "uwsgi.ini"),
+            "--http-socket",
+            f"127.0.0.1:{port}",
+            "--processes",
+            str(workers),
+            "--disable-logging",
+        ]
     if server == "granian":
         return [
             str(BIN / "granian"),
@@ -247,7 +260,7 @@ def main() -> int:
     parser.add_argument(
         "--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 4))
     )
-    parser.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn")
+    parser.add_argument("--server", choices=["uwsgi", "gunicorn", "granian"], default="uwsgi")
     parser.add_argument("--endpoints", default="ping,match,events")
     parser.add_argument("--out", default=str(ROOT / "var" / "bench-results.json"))
     args = parser.parse_args()

@@ -5,7 +5,7 @@ Creates a fresh database, generates --placements placements over the last 30 UTC
 (plus a sixth as many unanswered match requests, settlement events for delivered
 placements, conversions, charges and invalid traffic) with INSERT ... SELECT
 generate_series, rebuilds the rollups of every day, then starts the production server
-(gunicorn, DEBUG=0) and measures, as a signed-in staff user: the overview page, the row
+(uWSGI, DEBUG=0) and measures, as a signed-in staff user: the overview page, the row
 report pages, and the CSV export of the month's placements, sampling the web worker's
 resident memory while the export streams. Targets 127.0.0.1 only.
 """
@@ -268,7 +268,7 @@ def worker_pid(master: int) -> int:
         if children:
             return int(children[0])
         time.sleep(0.2)
-    raise SystemExit("gunicorn started no worker")
+    raise SystemExit("the web server started no worker")
 
 
 class Session:
@@ -431,17 +431,16 @@ def main() -> int:
     logs = Path(tempfile.mkdtemp(prefix="adnet-bench-reports-"))
     web = subprocess.Popen(
         [
-            str(BIN / "gunicorn"),
-            "adnet.wsgi",
-            "--bind",
+            str(BIN / "uwsgi"),
+            "--ini",
+            str(ROOT / "adnet" / "uwsgi.ini"),
+            "--http-socket",
             f"127.0.0.1:{port}",
-            "--workers",
+            "--processes",
             "1",
-            "--timeout",
+            "--harakiri",
             "900",
-            "--no-control-socket",
-            "--log-level",
-            "warning",
+            "--disable-logging",
         ],
         cwd=ROOT,
         env=env,

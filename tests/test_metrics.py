@@ -164,7 +164,7 @@ def test_allowlist_restricts_metrics_to_listed_addresses(settings):
 
 
 def test_multiprocess_mode_sums_the_counters_of_every_worker_process(tmp_path, monkeypatch):
-    """Two processes (like two gunicorn workers) count requests; a scrape sees both."""
+    """Two processes (like two uWSGI workers) count requests; a scrape sees both."""
     code = (
         "import django; django.setup()\n"
         "from adnet import metrics\n"

@@ -97,7 +97,7 @@ class _AssetParser(HTMLParser):
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    """SIGTERM the whole process group (make, serve, gunicorn, celery), then SIGKILL it."""
+    """SIGTERM the whole process group (make, serve, uWSGI, celery), then SIGKILL it."""
     pgid = proc.pid  # start_new_session=True: the group id is the leader's pid
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGTERM)

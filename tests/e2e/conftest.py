@@ -66,7 +66,7 @@ class AdNetwork:
 
 @pytest.fixture
 def adnet(stack) -> AdNetwork:
-    """gunicorn, a Celery worker with beat and a private Redis on the test database."""
+    """uWSGI, a Celery worker with beat and a private Redis on the test database."""
     stack.start_worker()
     facilitator = FacilitatorFactory()
     return AdNetwork(

@@ -1,7 +1,7 @@
 """What the hook adds to a settlement (issue 8's acceptance), measured on the real ad network.
 
 An x402 facilitator settles in-process with the ledger scheme, with and without the hook;
-the ad network is gunicorn on PostgreSQL and Redis. With the network up the hook may add
+the ad network is uWSGI on PostgreSQL and Redis. With the network up the hook may add
 one match round trip (measured on its own in the same run); with the network down it may
 add the refused connection, and once the breaker has opened, nothing; hung, at most the
 match timeout. Run with `-s` to see the figures (docs/benchmarks.md records them).
@@ -124,7 +124,7 @@ class Table:
 
 @pytest.fixture
 def network(stack):
-    """The ad network (gunicorn, PostgreSQL, Redis), a facilitator key and a live campaign."""
+    """The ad network (uWSGI, PostgreSQL, Redis), a facilitator key and a live campaign."""
     CampaignFactory(
         rec_resource_url="https://weather.example.net/v1/forecast",
         target_url_patterns=[PAID],

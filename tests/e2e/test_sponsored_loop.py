@@ -1,6 +1,6 @@
 """The whole loop, for real (issue 8): an agent pays, sees a recommendation, converts, is billed.
 
-The ad network runs as gunicorn, a Celery worker with beat and a private Redis on
+The ad network runs as uWSGI, a Celery worker with beat and a private Redis on
 PostgreSQL; the facilitator is the x402 SDK's own (sync and async) with the kit's hook; the
 resource server is the SDK's Flask middleware; the agent is the SDK's httpx client. Only
 the payment scheme is a stand-in (no blockchain). Then the same payment with the ad

@@ -1,7 +1,7 @@
 """Fault injection with real processes: the broker going down, a worker killed with -9, and
 PostgreSQL unreachable (issue 3, "Nothing lost when parts fail").
 
-gunicorn, a Celery worker (with beat) and a private redis-server run as subprocesses against
+uWSGI, a Celery worker (with beat) and a private redis-server run as subprocesses against
 the pytest-django test database; the test stops and kills them and then checks the inbox,
 the placements and the invalid-traffic record in the database. Run with `make test-faults`.
 """
@@ -109,10 +109,10 @@ def wait_until_all_processed(*workers: procs.Process) -> float:
 
 
 def warm_up(port: int, key: str, worker: procs.Process) -> None:
-    """Have both gunicorn workers accept and publish once while the broker is up, so no
+    """Have both web workers accept and publish once while the broker is up, so no
     first-request cost (imports, connections) is counted as the outage; then forget them.
 
-    Observations (events naming no placement) sent concurrently reach both sync workers.
+    Observations (events naming no placement) sent concurrently reach both web workers.
     """
     bodies = [
         {

@@ -1,4 +1,5 @@
-"""Real processes for the fault and end-to-end tests: a private Redis, gunicorn and a Celery worker.
+"""Real processes for the fault and end-to-end tests: a private Redis, the web server (uWSGI)
+and a Celery worker.
 
 Each runs in its own session (process group) with its output in a log file, so a test can
 kill it whole, as `kill -9` would, and print what it said when an assertion fails.
@@ -139,10 +140,11 @@ class RedisServer:
             return False
 
 
-def gunicorn(port: int, env: dict, log: Path) -> Process:
-    argv = [str(VENV_BIN / "gunicorn"), "adnet.wsgi", "--bind", f"127.0.0.1:{port}"]
-    argv += ["--workers", "2", "--no-control-socket", "--graceful-timeout", "2"]
-    return Process(f"gunicorn :{port}", argv, log, env).start()
+def web_server(port: int, env: dict, log: Path) -> Process:
+    """The production web server as scripts/serve runs it (adnet/uwsgi.ini), two workers."""
+    argv = [str(VENV_BIN / "uwsgi"), "--ini", str(REPO_ROOT / "adnet" / "uwsgi.ini")]
+    argv += ["--http-socket", f"127.0.0.1:{port}", "--processes", "2"]
+    return Process(f"uwsgi :{port}", argv, log, env).start()
 
 
 def wait_until_answering(server: Process, port: int) -> None:

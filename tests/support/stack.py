@@ -1,4 +1,5 @@
-"""The `stack` fixture: a private Redis, gunicorn and Celery workers as real processes.
+"""The `stack` fixture: a private Redis, the web server (uWSGI) and Celery workers as real
+processes.
 
 Every process is killed (its whole process group) in a finalizer, before pytest-django
 flushes or drops the test database they are connected to; their logs are printed when the
@@ -61,7 +62,7 @@ class Stack:
 
     def start_web(self, env: dict[str, str] | None = None) -> int:
         port = procs.free_port()
-        server = procs.gunicorn(port, env or self.env, self.tmp / f"gunicorn-{port}.log")
+        server = procs.web_server(port, env or self.env, self.tmp / f"uwsgi-{port}.log")
         self.processes.append(server)  # before waiting: a server that never answers is killed too
         procs.wait_until_answering(server, port)
         return port
@@ -98,7 +99,7 @@ def _interrupt(signum, frame):
 
 @pytest.fixture
 def stack(request, transactional_db, tmp_path):
-    """A private redis-server and gunicorn on free ports, pointing at the test database.
+    """A private redis-server and the web server on free ports, pointing at the test database.
 
     Depends on transactional_db so that its finalizer runs first: no process may still be
     connected when the database is flushed or dropped.
