@@ -29,6 +29,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from bench import server_command  # scripts/bench.py, beside this file
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 PASSWORD = "bench-operator-password"  # noqa: S105 - a throwaway bench user's
@@ -430,18 +432,8 @@ def main() -> int:
     port = free_port()
     logs = Path(tempfile.mkdtemp(prefix="adnet-bench-reports-"))
     web = subprocess.Popen(
-        [
-            str(BIN / "uwsgi"),
-            "--ini",
-            str(ROOT / "adnet" / "uwsgi.ini"),
-            "--http-socket",
-            f"127.0.0.1:{port}",
-            "--processes",
-            "1",
-            "--harakiri",
-            "900",
-            "--disable-logging",
-        ],
+        # The production configuration, one worker; a month's CSV export may take minutes.
+        [*server_command("uwsgi", port, 1), "--harakiri", "900"],
         cwd=ROOT,
         env=env,
         start_new_session=True,
