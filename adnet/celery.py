@@ -4,13 +4,21 @@ import os
 
 from celery import Celery, signals
 
-from adnet.core import requestid
+from adnet.core import heap, requestid
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adnet.settings")
 
 app = Celery("adnet")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.worker_init.connect
+@signals.worker_process_init.connect
+def _freeze_imports(**kwargs):
+    """The worker, and each pool process it starts, keeps what it has imported out of full
+    garbage collections, which otherwise walked it every few seconds (adnet.core.heap)."""
+    heap.freeze_imports()
 
 
 @signals.before_task_publish.connect

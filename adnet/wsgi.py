@@ -14,7 +14,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adnet.settings")
 django_application = get_wsgi_application()
 
 from django.conf import settings  # noqa: E402 - needs Django set up first
+from django.urls import get_resolver  # noqa: E402
 
+from adnet.core import heap  # noqa: E402
 from adnet.core.api_errors import error_body  # noqa: E402
 from campaigns.api.fast_match import FastMatch  # noqa: E402
 
@@ -65,3 +67,7 @@ class ChunkedBodies:
 application = FastMatch(django_application)
 if uwsgi is not None:
     application = ChunkedBodies(application, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    # The URL configuration (and every view it imports) now rather than on the first request;
+    # then everything imported lives as long as the worker: out of the collector's sight.
+    get_resolver().url_patterns  # noqa: B018 - imports them
+    heap.freeze_imports()

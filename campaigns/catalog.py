@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from django.db import connections
 from django.db.models import Q
 
-from adnet.core import clock
+from adnet.core import clock, heap
 from campaigns.matching import engine
 from campaigns.matching.engine import CampaignCard
 from campaigns.matching.index import CampaignIndex
@@ -88,6 +88,13 @@ def version() -> int:
 
 
 def build(at_version: int, now: dt.datetime) -> Catalog:
+    """A snapshot of the campaigns live at `now`; in a server process it is frozen out of
+    the garbage collector's sight (adnet.core.heap), as it lives until the next one."""
+    with heap.long_lived():
+        return _build(at_version, now)
+
+
+def _build(at_version: int, now: dt.datetime) -> Catalog:
     rows = (
         Campaign.objects.select_related("advertiser")
         .filter(status=Campaign.Status.ACTIVE)
