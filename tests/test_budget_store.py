@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from billing import services as billing
 from campaigns import budget, catalog, grants, journal
-from campaigns.models import BudgetGrant, Campaign, CatalogVersion, Placement
+from campaigns.models import BudgetGrant, Campaign, CatalogVersion, MatchRequest, Placement
 from tests.factories import CampaignFactory, evm_address
 from tests.support.journal import lent
 
@@ -133,6 +133,36 @@ def test_a_full_campaign_is_asked_again_only_after_a_pause(facilitator_key):
     grants_before = BudgetGrant.objects.count()
     assert [match(facilitator_key, n)["matched"] for n in range(3, 8)] == [False] * 5
     assert BudgetGrant.objects.count() == grants_before
+
+
+def test_a_drain_reads_the_stream_in_short_pieces_and_writes_each_entry_once(
+    facilitator_key, monkeypatch
+):
+    """Redis answers one command at a time: a batch is read a few entries per XRANGE, so
+    no read holds it (and the matches behind it) long; pieces join without a gap or twice."""
+    campaign = CampaignFactory(budget_total=10**6, budget_daily=10**6, max_bid_amount=1000)
+    assert all(match(facilitator_key, n)["matched"] for n in range(7))
+    store = budget.store()
+    counts: list[int] = []
+    xrange = store.redis.xrange
+
+    def counting(name, min="-", max="+", count=None):
+        counts.append(count)
+        return xrange(name, min=min, max=max, count=count)
+
+    monkeypatch.setattr(journal, "READ_CHUNK", 2)
+    monkeypatch.setattr(store.redis, "xrange", counting)
+    batches: list[int] = []
+    write = journal._write
+    monkeypatch.setattr(
+        journal, "_write", lambda entries: batches.append(len(entries)) or write(entries)
+    )
+    assert journal.drain(limit=5) == 7
+    assert batches == [5, 2]
+    assert counts and max(counts) <= 2
+    assert Placement.objects.filter(campaign=campaign).count() == 7
+    assert MatchRequest.objects.filter(uid__in=Placement.objects.values("id")).count() == 7
+    assert xrange(store.key("journal")) == []
 
 
 def test_a_drain_removes_the_batch_it_wrote_and_nothing_recorded_meanwhile(
