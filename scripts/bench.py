@@ -78,6 +78,17 @@ end
 """
 
 
+def cpu_reference() -> float:
+    """Seconds this process takes for ten million additions in a Python loop: the same
+    machine kind has been seen to differ by two times between sessions and within one,
+    so each run prints it beside its figures (docs/benchmarks.md)."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -274,6 +285,12 @@ def main() -> int:
     run_id = int(time.time()) % 100_000_000
 
     for count in [int(c) for c in args.campaigns.split(",")]:
+        reference = cpu_reference()
+        print(
+            f"campaigns={count:>6} machine: 10M-addition Python loop {reference:.2f} s", flush=True
+        )
+        machine = {"endpoint": "cpu-reference", "campaigns": count, "seconds": round(reference, 3)}
+        matching_steps.append(machine)
         db_name = f"adnet_bench_{count}"
         recreate_database(with_database(admin_url, "postgres"), db_name)
         env = {
@@ -385,6 +402,9 @@ def main() -> int:
             print(f"campaigns={count}: match journal drained {waited:.1f} s after the last run")
             overspent = count_overspent(env["DATABASE_URL"])
             print(f"campaigns={count}: campaigns committed past their budget: {overspent}")
+            after = cpu_reference()
+            print(f"campaigns={count}: machine after the runs: 10M-addition loop {after:.2f} s")
+            machine["seconds_after"] = round(after, 3)
             if overspent:
                 return 1
         finally:
@@ -413,10 +433,17 @@ def main() -> int:
     print("\n| campaigns | matching step (index + ranking) | eligible | snapshot build |")
     print("|---:|---:|---:|---:|")
     for step in matching_steps:
+        if step["endpoint"] != "matching-step":
+            continue
         print(
             f"| {step['campaigns']} | {step['us_per_request']:.1f} us | "
             f"{step['eligible_per_request']} | {step['snapshot_build_ms']:.0f} ms |"
         )
+    print("\n| campaigns | 10M-addition Python loop before, after (s) |")
+    print("|---:|---|")
+    for step in matching_steps:
+        if step["endpoint"] == "cpu-reference":
+            print(f"| {step['campaigns']} | {step['seconds']}, {step.get('seconds_after', '-')} |")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results + matching_steps, indent=2))
     return 0
