@@ -47,8 +47,9 @@ logger = logging.getLogger(__name__)
 
 LOCK_SECONDS = 120
 # A batch is read from the stream in pieces this long: Redis answers one command at a time,
-# and XRANGE of 2,000 entries (about 1 MB) held it, and every match behind it, for 0.5 to
-# 2.3 ms; 250 take under a fifth of that (docs/benchmarks.md).
+# and XRANGE of 2,000 entries (about 1 MB) held it, and every match behind it, for up to
+# 2.3 ms (540 µs on average); reads of 250 took at most 0.72 ms in the same benchmark
+# (docs/benchmarks.md).
 READ_CHUNK = 250
 
 # Every column a placement row is written with, in the order _write builds its rows.
