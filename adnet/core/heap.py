@@ -10,8 +10,10 @@ the collector but still freed by reference counting when dropped, so a replaced 
 goes away as before. Anything frozen that later becomes *cyclic* garbage is never
 reclaimed: a snapshot holds no reference cycles (tests/test_heap.py), and the young
 generations are collected before each freeze, which clears the small cycle Django's SQL
-compiler leaves behind per query. (Such a cycle that already reached the oldest generation
-would be kept: three objects, and only when a collection ran while the query compiled.)
+compiler leaves behind per query. What is kept for good is therefore bounded by what
+reached the oldest generation in cycles while a snapshot was being built: such a compiler
+cycle (three objects, only when a collection ran while the query compiled), or a cycle that
+a request served meanwhile through Django left (the fast match path leaves none).
 
 Off unless a server process turns it on, so tests and management commands keep Python's
 usual collector.
