@@ -152,6 +152,10 @@ class RollupState(models.Model):
     traffic_rows = models.PositiveIntegerField()
     invalid_rows = models.PositiveIntegerField()
     hourly = models.BooleanField(default=False)
+    # Every hour of the day that ended before this moment has hourly rows counted by a
+    # rebuild that read the raw rows after the hour ended; the minute run of today sums
+    # those rows instead of counting the hours again. Null: no such hour (or no hourly rows).
+    hours_closed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-day"]

@@ -1,12 +1,13 @@
 """Building the rollups from the raw rows, and checking them against the raw rows.
 
 A day is rebuilt whole: its rows (hourly and daily) are deleted and inserted again from
-grouped counts over the raw tables, in one transaction. Re-running a day changes nothing;
-a crash part-way leaves the previous rows; events that arrive late are counted the next
-time their day is rebuilt. On PostgreSQL the rebuild reads one snapshot (REPEATABLE READ),
-so all measures of a day are counted as of the same moment, and an advisory lock per day
-makes concurrent rebuilds of one day take turns instead of interleaving their writes.
-"""
+grouped counts over the raw tables, in one transaction (today's minute run counts only its
+last hours again and takes the earlier ones from their hourly rows). Re-running a day
+changes nothing; a crash part-way leaves the previous rows; events that arrive late are
+counted the next time their day is rebuilt. On PostgreSQL the rebuild reads one snapshot
+(REPEATABLE READ), so all measures of a day are counted as of the same moment, and an
+advisory lock per day makes concurrent rebuilds of one day take turns instead of
+interleaving their writes."""
 
 import datetime as dt
 import logging
@@ -162,19 +163,48 @@ def count(start: dt.datetime, end: dt.datetime, *, hourly: bool) -> tuple[dict, 
     return dict(traffic), dict(invalid)
 
 
-def _daily(cells: dict, day_start: dt.datetime) -> dict:
+def _daily(day_start: dt.datetime, *parts: dict) -> dict:
     """Sum cells over their periods into one day's cells (a daily row is exactly the sum
     of its hours); cells already counted per day come out unchanged."""
     daily: dict = {}
-    for (_period, *cell), value in cells.items():
-        key = (day_start, *cell)
-        if isinstance(value, dict):
-            total = daily.setdefault(key, dict.fromkeys(value, 0))
-            for name, n in value.items():
-                total[name] += n
-        else:
-            daily[key] = daily.get(key, 0) + value
+    for cells in parts:
+        for (_period, *cell), value in cells.items():
+            key = (day_start, *cell)
+            if isinstance(value, dict):
+                total = daily.setdefault(key, dict.fromkeys(value, 0))
+                for name, n in value.items():
+                    total[name] += n
+            else:
+                daily[key] = daily.get(key, 0) + value
     return daily
+
+
+def stored_hours(start: dt.datetime, end: dt.datetime) -> tuple[dict, dict]:
+    """The hourly rollup rows of [start, end) summed per cell by the database, keyed like
+    `count`'s cells with `start` as their period: what those hours held when last rebuilt."""
+    if end <= start:
+        return {}, {}
+    hours = {"granularity": Granularity.HOUR, "start__gte": start, "start__lt": end}
+    sums = {f"s_{name}": Sum(name) for name in TRAFFIC_MEASURES}
+    traffic = {
+        (start, *row[: len(DIMENSIONS)]): dict(
+            zip(TRAFFIC_MEASURES, row[len(DIMENSIONS) :], strict=True)
+        )
+        for row in TrafficRollup.objects.filter(**hours)
+        .values(*DIMENSIONS)
+        .annotate(**sums)
+        .values_list(*DIMENSIONS, *sums)
+        .order_by()
+    }
+    invalid = {
+        (start, *row[:-1]): row[-1]
+        for row in InvalidTrafficRollup.objects.filter(**hours)
+        .values(*INVALID_DIMENSIONS)
+        .annotate(s_count=Sum("count"))
+        .values_list(*INVALID_DIMENSIONS, "s_count")
+        .order_by()
+    }
+    return traffic, invalid
 
 
 def _traffic_rows(granularity: str, cells: dict) -> list[TrafficRollup]:
@@ -267,6 +297,19 @@ def _replace(
     return len(rows), len(bad)
 
 
+def _recount_from(
+    day: dt.date, start: dt.datetime, this_hour: dt.datetime, recent_hours: int
+) -> dt.datetime:
+    """Where today's minute run starts counting raw rows: the last `recent_hours` hours,
+    or earlier if an hour before them was never counted after it ended (the first run of
+    the day, or beat stopped for a while)."""
+    previous = RollupState.objects.filter(day=day, hourly=True).first()
+    if previous is None or previous.hours_closed_until is None:
+        return start
+    recent = this_hour - dt.timedelta(hours=recent_hours - 1)
+    return max(start, min(previous.hours_closed_until, recent))
+
+
 def roll_up_day(
     *,
     day: dt.date,
@@ -276,32 +319,36 @@ def roll_up_day(
 ) -> RollupState:
     """Rebuild one UTC day's rollups from the raw rows, replacing what was there.
 
-    With `recent_hours` (today's run every minute) the daily rows are rebuilt whole but
-    the hourly rows only for the last hours: reading the whole day back per hour and cell
-    is what costs. The other hours of today are rebuilt by the next whole-day run."""
+    With `recent_hours` (today's run every minute) only the raw rows of the last hours are
+    counted again: the daily rows are the hourly rows stored for the hours before them
+    plus the new counts, so the run costs the same at 23:00 as at 01:00. An event that
+    reaches an earlier hour after that hour was last counted waits for the next whole-day
+    run (`roll_up_recent`)."""
     started = time.monotonic()
     start, end = clock.day_bounds(day)
     with _day_lock(day), consistent_read():
         # Read before the first query: every row committed before this is in the snapshot.
         as_of = now or clock.now()
         hourly = keeps_hourly(day, as_of) if hourly is None else hourly
+        this_hour = as_of.astimezone(clock.UTC).replace(minute=0, second=0, microsecond=0)
+        this_hour = min(max(this_hour, start), end)
+        since = start
         if hourly and recent_hours:
-            traffic, invalid = count(start, end, hourly=False)
-            written = _replace(Granularity.DAY, start, end, traffic, invalid)
-            this_hour = as_of.astimezone(clock.UTC).replace(minute=0, second=0, microsecond=0)
-            since = max(start, this_hour - dt.timedelta(hours=recent_hours - 1))
-            traffic, invalid = count(since, end, hourly=True)
-            more = _replace(Granularity.HOUR, since, end, traffic, invalid)
-        else:
-            # Grouped by hour when hourly rows are kept (the daily rows are their sums),
-            # else by day: far fewer groups to read back.
-            traffic, invalid = count(start, end, hourly=hourly)
-            written = _replace(
-                Granularity.DAY, start, end, _daily(traffic, start), _daily(invalid, start)
-            )
-            more = _replace(
-                Granularity.HOUR, start, end, traffic if hourly else {}, invalid if hourly else {}
-            )
+            since = _recount_from(day, start, this_hour, recent_hours)
+        # Grouped by hour when hourly rows are kept (the daily rows are their sums),
+        # else by day: far fewer groups to read back.
+        traffic, invalid = count(since, end, hourly=hourly)
+        kept_traffic, kept_invalid = stored_hours(start, since)
+        written = _replace(
+            Granularity.DAY,
+            start,
+            end,
+            _daily(start, kept_traffic, traffic),
+            _daily(start, kept_invalid, invalid),
+        )
+        more = _replace(
+            Granularity.HOUR, since, end, traffic if hourly else {}, invalid if hourly else {}
+        )
         state, _ = RollupState.objects.update_or_create(
             day=day,
             defaults={
@@ -311,13 +358,14 @@ def roll_up_day(
                 "traffic_rows": written[0] + more[0],
                 "invalid_rows": written[1] + more[1],
                 "hourly": hourly,
+                "hours_closed_until": this_hour if hourly else None,
             },
         )
     return state
 
 
 def roll_up_today(*, now: dt.datetime | None = None) -> RollupState:
-    """Every minute: today (daily rows whole, hourly rows of this hour and the last); and
+    """Every minute: today (the raw rows of this hour and the last counted again); and
     yesterday once more, whole, if it was last rebuilt before it ended."""
     today = clock.utc_day(now or clock.now())
     midnight, _ = clock.day_bounds(today)

@@ -303,24 +303,72 @@ def test_roll_up_today_also_closes_yesterday_once_after_midnight(db, monkeypatch
     assert calls == [DAY1, DAY2, DAY2]
 
 
-def test_todays_minute_run_rebuilds_the_day_and_its_last_hours(db, monkeypatch):
+def test_todays_minute_run_counts_only_its_last_hours_again(db, monkeypatch):
     world = traffic.make_world(monkeypatch, start_of(DAY1))
     traffic.day_of_traffic(world, DAY1)  # 01:00 to about 03:00, then holds released at 05:00
-    services.roll_up_day(day=DAY1, now=start_of(DAY1) + dt.timedelta(hours=2))
-    stale = rolled_traffic(DAY1)
-    now = start_of(DAY1) + dt.timedelta(hours=5, minutes=30)
-    services.roll_up_today(now=now)
-    expected, rolled = expected_traffic(DAY1), rolled_traffic(DAY1)
-    hour_four = start_of(DAY1) + dt.timedelta(hours=4)
-    for key, counts in expected.items():
-        if key[0] == "day" or key[1] >= hour_four:
-            assert rolled.get(key) == counts, key
-    # Older hours wait for the whole-day rebuild (every 10 minutes)...
-    assert {k: v for k, v in rolled.items() if k[0] == "hour" and k[1] < hour_four} == {
-        k: v for k, v in stale.items() if k[0] == "hour" and k[1] < hour_four
-    }
-    services.roll_up_recent(now=now)
-    assert rolled_traffic(DAY1) == expected
+    midnight = start_of(DAY1)
+    counted = []
+    real = services.count
+
+    def recording(start, end, **kwargs):
+        counted.append((start - midnight, end - midnight))
+        return real(start, end, **kwargs)
+
+    monkeypatch.setattr(services, "count", recording)
+    services.roll_up_day(day=DAY1, now=midnight + dt.timedelta(hours=2, minutes=10))
+    state = RollupState.objects.get(day=DAY1)
+    assert state.hours_closed_until == midnight + dt.timedelta(hours=2)
+    day = dt.timedelta(days=1)
+    # Beat was stopped from 02:10 to 05:30: the hours since 02:00 were never counted after
+    # they ended, so they are counted now; 00:00 and 01:00 come from their hourly rows.
+    for minute, since in ((330, 2), (345, 4), (370, 5), (371, 5)):
+        services.roll_up_today(now=midnight + dt.timedelta(minutes=minute))
+        assert counted[-1] == (dt.timedelta(hours=since), day), minute
+        # Daily and hourly rows both equal a direct count of every raw row.
+        assert rolled_traffic(DAY1) == expected_traffic(DAY1), minute
+        assert rolled_invalid(DAY1) == expected_invalid(DAY1), minute
+    # The first run of a day, with nothing counted yet, counts the whole day.
+    RollupState.objects.filter(day=DAY1).delete()
+    services.roll_up_today(now=midnight + dt.timedelta(minutes=372))
+    assert counted[-1] == (dt.timedelta(0), day)
+    assert rolled_traffic(DAY1) == expected_traffic(DAY1)
+
+
+def test_an_event_late_for_a_closed_hour_waits_for_the_whole_day_run(db, monkeypatch):
+    world = traffic.make_world(monkeypatch, start_of(DAY1))
+    traffic.day_of_traffic(world, DAY1)
+    midnight = start_of(DAY1)
+    services.roll_up_today(now=midnight + dt.timedelta(hours=5, minutes=30))
+    placement = Placement.objects.order_by("matched_at").first()
+    late = InvalidTraffic.objects.create(
+        source="event",
+        reason="other_facilitator",
+        occurred_at=midnight + dt.timedelta(hours=1, minutes=30),
+        placement=placement,
+        campaign_id=placement.campaign_id,
+        facilitator_id=placement.facilitator_id,
+    )
+    services.roll_up_today(now=midnight + dt.timedelta(hours=5, minutes=31))
+    # Hour 01:00 was last counted at 05:30: the minute run does not read it again...
+    assert rolled_invalid(DAY1) != expected_invalid(DAY1)
+    assert rolled_traffic(DAY1) == expected_traffic(DAY1)
+    # ...the whole-day run (every 10 minutes) counts it, hourly and daily rows alike...
+    services.roll_up_recent(now=midnight + dt.timedelta(hours=5, minutes=35))
+    assert rolled_invalid(DAY1) == expected_invalid(DAY1)
+    # ...and later minute runs carry it on from the hourly rows.
+    services.roll_up_today(now=midnight + dt.timedelta(hours=5, minutes=36))
+    assert rolled_invalid(DAY1) == expected_invalid(DAY1)
+    key = (
+        "day",
+        midnight,
+        late.campaign_id,
+        late.facilitator_id,
+        placement.network,
+        placement.transport,
+        "event",
+        "other_facilitator",
+    )
+    assert rolled_invalid(DAY1)[key] >= 1
 
 
 def test_a_rebuild_that_fails_part_way_leaves_the_previous_rows(three_days, monkeypatch):
