@@ -2,13 +2,13 @@
 """`make bench` (reports): a month of raw traffic generated in PostgreSQL, then the reports.
 
 Creates a fresh database, generates --placements placements over the last --days UTC days
-(30; with 1, a whole day's traffic lands today, up to now)
-(plus a sixth as many unanswered match requests, settlement events for delivered
-placements, conversions, charges and invalid traffic) with INSERT ... SELECT
-generate_series, rebuilds the rollups of every day, then starts the production server
-(uWSGI, DEBUG=0) and measures, as a signed-in staff user: the overview page, the row
-report pages, and the CSV export of the period's placements, sampling the web worker's
-resident memory while the export streams. Targets 127.0.0.1 only.
+(default 30; with 1, all of them land today, up to now), plus a sixth as many unanswered
+match requests, settlement events for delivered placements, conversions, charges and
+invalid traffic, with INSERT ... SELECT generate_series; rebuilds the rollups of every
+day, then starts the production server (uWSGI, DEBUG=0) and measures, as a signed-in staff
+user: the overview page, the row report pages, and the CSV export of the period's
+placements, sampling the web worker's resident memory while the export streams. Targets
+127.0.0.1 only.
 """
 
 import argparse
@@ -372,6 +372,8 @@ def main() -> int:
     parser.add_argument("--database", default="adnet_bench_reports")
     parser.add_argument("--out", default=str(ROOT / "var" / "bench-reports.json"))
     args = parser.parse_args()
+    if args.days < 1:
+        parser.error("--days must be at least 1")
 
     admin_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     recreate_database(with_database(admin_url, "postgres"), args.database)
