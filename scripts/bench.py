@@ -263,6 +263,68 @@ def server_command(server: str, port: int, workers: int) -> list[str]:
     ]
 
 
+def seed(admin_url: str, redis_url: str, name: str, campaigns: int) -> tuple[dict, str]:
+    """A fresh database `name` with `campaigns` active campaigns and an empty Redis
+    database: the environment to run the server against them, and a facilitator's key."""
+    recreate_database(with_database(admin_url, "postgres"), name)
+    env = {
+        **os.environ,
+        "DATABASE_URL": with_database(admin_url, name),
+        "REDIS_URL": redis_url,
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        # One key drives every run: the limiter still counts (its cost is measured), but
+        # must not turn the measurement into a measurement of 429s.
+        "RATE_LIMIT_FACILITATOR": "1000000000/m",
+    }
+    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    seeded = subprocess.run(
+        [PY, "manage.py", "seedbench", "--campaigns", str(campaigns)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    flush_redis(redis_url)
+    return env, json.loads(seeded.stdout.strip().splitlines()[-1])["apiKey"]
+
+
+def start_web(command: list[str], env: dict, logs: Path) -> subprocess.Popen:
+    """The server, in a session of its own (stopped by its process group), logging to
+    `logs`; the log files stay open for as long as the processes run."""
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=open(logs / "web.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def start_worker(env: dict, logs: Path) -> subprocess.Popen:
+    """The Celery worker with beat, as scripts/serve runs it: beat drains the match journal
+    every second."""
+    return subprocess.Popen(
+        [
+            str(BIN / "celery"),
+            "-A",
+            "adnet",
+            "worker",
+            "--beat",
+            f"--schedule={logs / 'beat-schedule'}",
+            "--concurrency=1",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=open(logs / "worker.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--campaigns", default="1000,10000")
@@ -292,34 +354,7 @@ def main() -> int:
         )
         machine = {"endpoint": "cpu-reference", "campaigns": count, "seconds": round(reference, 3)}
         machines.append(machine)
-        db_name = f"adnet_bench_{count}"
-        recreate_database(with_database(admin_url, "postgres"), db_name)
-        env = {
-            **os.environ,
-            "DATABASE_URL": with_database(admin_url, db_name),
-            "REDIS_URL": redis_url,
-            "DEBUG": "0",
-            "LOG_LEVEL": "WARNING",
-            # One key drives every run: the limiter still counts (its cost is measured), but
-            # must not turn the measurement into a measurement of 429s.
-            "RATE_LIMIT_FACILITATOR": "1000000000/m",
-        }
-        # Metrics in multiprocess mode, as scripts/serve runs them: a fresh directory.
-        metrics_dir = tempfile.mkdtemp(prefix="adnet-bench-metrics-")
-        web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
-        subprocess.run(
-            [PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-        )
-        seeded = subprocess.run(
-            [PY, "manage.py", "seedbench", "--campaigns", str(count)],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        key = json.loads(seeded.stdout.strip().splitlines()[-1])["apiKey"]
-        flush_redis(redis_url)
+        env, key = seed(admin_url, redis_url, f"adnet_bench_{count}", count)
         micro = subprocess.run(
             [PY, "manage.py", "benchmatching", "--seconds", "3"],
             cwd=ROOT,
@@ -339,32 +374,14 @@ def main() -> int:
         )
         port = free_port()
         logs = Path(tempfile.mkdtemp(prefix="adnet-bench-"))
-        web = subprocess.Popen(
+        # Metrics in multiprocess mode, as scripts/serve runs them: a fresh directory.
+        metrics_dir = tempfile.mkdtemp(prefix="adnet-bench-metrics-")
+        web = start_web(
             server_command(args.server, port, args.web_workers),
-            cwd=ROOT,
-            env=web_env,
-            start_new_session=True,
-            stdout=open(logs / "web.log", "w"),  # noqa: SIM115 - lives as long as the process
-            stderr=subprocess.STDOUT,
+            {**env, "PROMETHEUS_MULTIPROC_DIR": metrics_dir},
+            logs,
         )
-        # With beat, as scripts/serve runs it: beat drains the match journal every second.
-        worker = subprocess.Popen(
-            [
-                str(BIN / "celery"),
-                "-A",
-                "adnet",
-                "worker",
-                "--beat",
-                f"--schedule={logs / 'beat-schedule'}",
-                "--concurrency=1",
-                "--loglevel=WARNING",
-            ],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-            stdout=open(logs / "worker.log", "w"),  # noqa: SIM115 - lives as long as the process
-            stderr=subprocess.STDOUT,
-        )
+        worker = start_worker(env, logs)
         base = f"http://127.0.0.1:{port}"
         try:
             wait_http(f"{base}/v1/ping", time.monotonic() + 60)

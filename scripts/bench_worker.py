@@ -22,7 +22,6 @@ Targets 127.0.0.1 only.
 import argparse
 import collections
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -33,19 +32,16 @@ import time
 from pathlib import Path
 
 from bench import (  # scripts/bench.py, beside this file
-    BIN,
     LUA_MATCH,
-    PY,
     RESOURCE,
-    ROOT,
-    flush_redis,
     free_port,
-    recreate_database,
     run_wrk,
+    seed,
     server_command,
+    start_web,
+    start_worker,
     wait_http,
     wait_idle,
-    with_database,
 )
 
 CGROUP = Path("/sys/fs/cgroup/cpu")
@@ -103,54 +99,14 @@ def main() -> int:
 
     admin_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3")
-    database = "adnet_bench_worker"
-    recreate_database(with_database(admin_url, "postgres"), database)
-    env = {
-        **os.environ,
-        "DATABASE_URL": with_database(admin_url, database),
-        "REDIS_URL": redis_url,
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        "RATE_LIMIT_FACILITATOR": "1000000000/m",
-    }
-    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    seeded = subprocess.run(
-        [PY, "manage.py", "seedbench", "--campaigns", str(args.campaigns)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    key = json.loads(seeded.stdout.strip().splitlines()[-1])["apiKey"]
-    flush_redis(redis_url)
+    env, key = seed(admin_url, redis_url, "adnet_bench_worker", args.campaigns)
     logs = Path(tempfile.mkdtemp(prefix="adnet-bench-worker-"))
     port = free_port()
-    web = subprocess.Popen(
-        server_command("uwsgi", port, 4),
-        cwd=ROOT,
-        env={**env, "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="adnet-bench-metrics-")},
-        start_new_session=True,
-        stdout=open(logs / "web.log", "w"),  # noqa: SIM115 - lives as long as the process
-        stderr=subprocess.STDOUT,
+    metrics = tempfile.mkdtemp(prefix="adnet-bench-metrics-")
+    web = start_web(
+        server_command("uwsgi", port, 4), {**env, "PROMETHEUS_MULTIPROC_DIR": metrics}, logs
     )
-    worker = subprocess.Popen(
-        [
-            str(BIN / "celery"),
-            "-A",
-            "adnet",
-            "worker",
-            "--beat",
-            f"--schedule={logs / 'beat-schedule'}",
-            "--concurrency=1",
-            "--loglevel=WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=open(logs / "worker.log", "w"),  # noqa: SIM115 - lives as long as the process
-        stderr=subprocess.STDOUT,
-    )
+    worker = start_worker(env, logs)
     base = f"http://127.0.0.1:{port}"
     match = LUA_MATCH.replace("__KEY__", key).replace("__RESOURCE__", RESOURCE)
     try:
