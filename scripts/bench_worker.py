@@ -14,14 +14,19 @@ worker to catch up:
 - idle-pg: the same with PostgreSQL's processes too (new backends follow the postmaster).
 
 Prints each run's figures and the CPU each group of processes used (from /proc; backends
-that exit during the run are not counted). The idle conditions need root and a cgroup v1
-`cpu` hierarchy at /sys/fs/cgroup/cpu; every process is moved back after the run.
-Targets 127.0.0.1 only.
+that exit during the run are not counted). With --client python, one connection is driven
+by a plain Python loop instead of wrk (each request timed on its own; its own cost, about
+0.2 ms, is in every figure), which also says when in the wall-clock second the slow
+requests (over 2.5 times the median) started, in tenths of a second. The idle conditions
+need root and a cgroup v1 `cpu` hierarchy at /sys/fs/cgroup/cpu; every process is moved
+back after the run. Targets 127.0.0.1 only.
 """
 
 import argparse
 import collections
 import contextlib
+import http.client
+import json
 import os
 import signal
 import subprocess
@@ -83,6 +88,43 @@ def move(pid_list: list[str], group: Path) -> None:
             (group / "cgroup.procs").write_text(pid)
 
 
+def python_client(port: int, key: str, endpoint: str, seconds: int) -> dict:
+    """One connection's requests, one after the other, for `seconds`: wrk's figures, and
+    how the slow ones fall across the tenths of the wall-clock second."""
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    timed: list[tuple[float, float]] = []
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        body = json.dumps(
+            {
+                "resourceUrl": RESOURCE,
+                "network": "eip155:8453",
+                "payerWallet": f"0x{os.getpid():08x}{len(timed):032x}",
+                "settledAmount": "10000",
+            }
+        )
+        at, began = time.time(), time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", port)  # the server closes each one
+        if endpoint == "ping":
+            conn.request("GET", "/v1/ping")
+        else:
+            conn.request("POST", "/v1/match", body, headers)
+        conn.getresponse().read()
+        conn.close()
+        timed.append((at, (time.perf_counter() - began) * 1000))
+    latencies = sorted(ms for _, ms in timed)
+    median = latencies[len(latencies) // 2]
+    tenths = collections.Counter(int(at % 1 * 10) for at, ms in timed if ms > 2.5 * median)
+    return {
+        "rps": len(timed) / (time.monotonic() - started),
+        "p50_ms": median,
+        "p90_ms": latencies[int(len(latencies) * 0.9)],
+        "p99_ms": latencies[int(len(latencies) * 0.99)],
+        "max_ms": latencies[-1],
+        "slow_by_tenth": [tenths[i] for i in range(10)],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--campaigns", type=int, default=1000)
@@ -90,7 +132,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--conditions", default="ping,run,stop")
+    parser.add_argument("--client", choices=["wrk", "python"], default="wrk")
     args = parser.parse_args()
+    if args.client == "python" and args.connections != 1:
+        parser.error("--client python drives one connection")
     conditions = args.conditions.split(",")
     idle = CGROUP / "adnet-bench-idle"
     if any(c.startswith("idle") for c in conditions):
@@ -132,7 +177,10 @@ def main() -> int:
 
                 sampler = threading.Thread(target=sample)
                 sampler.start()
-                if condition == "ping":
+                endpoint = "ping" if condition == "ping" else "match"
+                if args.client == "python":
+                    result = python_client(port, key, endpoint, args.seconds)
+                elif endpoint == "ping":
                     result = run_wrk(f"{base}/v1/ping", "", args.connections, args.seconds)
                 else:
                     result = run_wrk(base, match, args.connections, args.seconds)
@@ -145,7 +193,12 @@ def main() -> int:
                     f"{condition:<8} conns={args.connections:>3} {result['rps']:>7.0f} req/s  "
                     f"p50 {result['p50_ms']:.2f}  p90 {result['p90_ms']:.2f}  "
                     f"p99 {result['p99_ms']:.2f}  max {result['max_ms']:.1f} ms  CPU % "
-                    + " ".join(f"{g} {n}" for g, n in usage.items()),
+                    + " ".join(f"{g} {n}" for g, n in usage.items())
+                    + (
+                        f"  slow by tenth {result['slow_by_tenth']}"
+                        if "slow_by_tenth" in result
+                        else ""
+                    ),
                     flush=True,
                 )
     finally:
