@@ -1,6 +1,7 @@
 """Turns every failed API request into the one error body {"error": {code, message, details}}."""
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -60,8 +61,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         if status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="adnet"'
         wait = getattr(exc, "wait", None)
-        if wait:
-            headers["Retry-After"] = str(int(wait) + 1)
+        if wait is not None:
+            # Throttled has already rounded the wait up to whole seconds: adding one more
+            # would tell a client 61 s in the first second of a one-minute window.
+            headers["Retry-After"] = str(max(1, math.ceil(wait)))
     elif isinstance(exc, Http404):
         status, body = 404, error_body("not_found", "Not found.")
     elif isinstance(exc, PermissionDenied):
