@@ -192,7 +192,7 @@ def _read(store, stream: str, limit: int) -> list:
         entries += chunk
         if len(chunk) < want:
             break
-        start = "(" + _text(chunk[-1][0])  # exclusive: what follows the last one read
+        start = _after(chunk[-1][0])  # what follows the last one read
     return entries
 
 

@@ -28,6 +28,7 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -212,6 +213,7 @@ def main() -> int:
                 proc.wait(timeout=15)
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 os.killpg(proc.pid, signal.SIGKILL)
+        shutil.rmtree(metrics, ignore_errors=True)
     return 0
 
 
