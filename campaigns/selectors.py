@@ -16,6 +16,20 @@ from facilitators.selectors import Principal
 # Triples per open-touch query (open_touches).
 TOUCH_PROBES = 500
 
+# Each triple looks for one placement of its own, LIMIT 1 in a LATERAL subquery: a plain
+# EXISTS let the planner hash the whole placement table instead (every placement still in
+# its attribution window passes the filter), which cost 37-54 ms per 500 triples at 45,000
+# placements and grew with the table; the probes cost 3-4.5 ms there and do not grow
+# (docs/benchmarks.md). A filter on the payers alone would read every open placement of a
+# busy payer.
+OPEN_TOUCH_SQL = (
+    "SELECT t.payer, t.network, t.key "  # noqa: S608 - the table's name, nothing else
+    "FROM unnest(%s::text[], %s::text[], %s::text[]) AS t(payer, network, key) "
+    f"CROSS JOIN LATERAL (SELECT 1 FROM {Placement._meta.db_table} p "
+    "WHERE p.payer = t.payer AND p.network = t.network AND p.conversion_key = t.key "
+    "AND p.attribution_deadline >= %s LIMIT 1) AS open_touch"
+)
+
 
 def _scope(principal: Principal) -> uuid.UUID | None:
     """The advertiser an advertiser key is confined to; None for operators (everything)."""
@@ -117,23 +131,13 @@ def open_touches(
     them cannot be the conversion of any placement: it needs no attribution.
 
     One index probe per triple (the placement index on payer, network, conversion key), a
-    few hundred triples per query: a filter on the payers alone reads every open placement
-    of a busy payer, and for a long list the planner prefers reading the whole table (160 ms
-    at 500,000 placements, against 5 ms for 500 probes)."""
+    few hundred triples per query (OPEN_TOUCH_SQL)."""
     found: set[tuple[str, str, str]] = set()
     ordered = sorted(triples)
-    table = Placement._meta.db_table
     with connection.cursor() as cursor:
         for start in range(0, len(ordered), TOUCH_PROBES):
             chunk = ordered[start : start + TOUCH_PROBES]
             payers, networks, keys = (list(column) for column in zip(*chunk, strict=True))
-            cursor.execute(
-                "SELECT t.payer, t.network, t.key FROM "  # noqa: S608
-                "unnest(%s::text[], %s::text[], %s::text[]) AS t(payer, network, key) "
-                f"WHERE EXISTS (SELECT 1 FROM {table} p WHERE p.payer = t.payer "
-                "AND p.network = t.network AND p.conversion_key = t.key "
-                "AND p.attribution_deadline >= %s)",
-                [payers, networks, keys, since],
-            )
+            cursor.execute(OPEN_TOUCH_SQL, [payers, networks, keys, since])
             found.update(tuple(row) for row in cursor.fetchall())
     return found

@@ -1,0 +1,111 @@
+"""campaigns.selectors.open_touches: which settlements may be a conversion, by one index
+probe per (payer, network, conversion key), whatever the size of the placement table."""
+
+import copy
+import datetime as dt
+import json
+import uuid
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from campaigns import selectors
+from campaigns.models import MatchRequest, Placement
+from campaigns.services import conversion_key
+from tests.factories import CampaignFactory, evm_address
+from tests.support.journal import written
+
+PAID = "https://api.example.com/v1/quote"
+RECOMMENDED = "https://weather.example.net/v1/forecast"
+NETWORK = "eip155:8453"
+
+
+def placed(facilitator_client, payer: str) -> Placement:
+    body = {
+        "resourceUrl": PAID,
+        "network": NETWORK,
+        "payerWallet": payer,
+        "settledAmount": "10000",
+    }
+    assert facilitator_client.post("/v1/match", body, format="json").json()["matched"]
+    written()
+    return Placement.objects.get(payer=payer)
+
+
+def copies(template: Placement, count: int) -> None:
+    """`count` more open placements like `template`, each for a payer of its own."""
+    requests = []
+    for n in range(count):
+        request = copy.copy(template.match_request)
+        request.pk, request.uid, request.payer = None, uuid.uuid4(), evm_address(0xB000000 + n)
+        requests.append(request)
+    requests = MatchRequest.objects.bulk_create(requests)
+    rows = []
+    for request in requests:
+        row = copy.copy(template)
+        row.pk, row.match_request, row.payer = uuid.uuid4(), request, request.payer
+        rows.append(row)
+    Placement.objects.bulk_create(rows)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_only_a_placement_still_open_for_attribution_is_a_touch(facilitator_client):
+    CampaignFactory(rec_resource_url=RECOMMENDED, target_url_patterns=[PAID])
+    open_one = placed(facilitator_client, evm_address(1))
+    closed = placed(facilitator_client, evm_address(2))
+    Placement.objects.filter(pk=closed.pk).update(
+        attribution_deadline=timezone.now() - dt.timedelta(minutes=1)
+    )
+    key = conversion_key(RECOMMENDED)
+    asked = {
+        (open_one.payer, NETWORK, key),
+        (open_one.payer, "eip155:1", key),  # another network
+        (open_one.payer, NETWORK, conversion_key(PAID)),  # another resource
+        (closed.payer, NETWORK, key),  # its window closed before `since`
+        (evm_address(3), NETWORK, key),  # never recommended anything
+    }
+    assert selectors.open_touches(asked, timezone.now()) == {(open_one.payer, NETWORK, key)}
+    # Asked as of a moment inside the closed one's window, both are touches.
+    earlier = timezone.now() - dt.timedelta(minutes=2)
+    assert selectors.open_touches(asked, earlier) == {
+        (open_one.payer, NETWORK, key),
+        (closed.payer, NETWORK, key),
+    }
+
+
+def relations(plan: dict) -> list[tuple[str, str]]:
+    found = [(plan["Node Type"], plan.get("Relation Name", ""))]
+    for child in plan.get("Plans", []):
+        found += relations(child)
+    return found
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_full_batch_of_triples_probes_the_index_instead_of_reading_every_open_placement(
+    facilitator_client,
+):
+    # Every placement here is open for attribution, so the deadline filter passes them all:
+    # a plan that reads the table (a hash join over it) costs the whole table per batch.
+    CampaignFactory(rec_resource_url=RECOMMENDED, target_url_patterns=[PAID])
+    copies(placed(facilitator_client, evm_address(1)), 3000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE campaigns_placement")
+        unknown = [evm_address(0xC000000 + n) for n in range(selectors.TOUCH_PROBES)]
+        cursor.execute(
+            "EXPLAIN (FORMAT JSON) " + selectors.OPEN_TOUCH_SQL,
+            [
+                unknown,
+                [NETWORK] * len(unknown),
+                [conversion_key(RECOMMENDED)] * len(unknown),
+                timezone.now(),
+            ],
+        )
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    nodes = relations(plan[0]["Plan"])
+    on_placements = [kind for kind, relation in nodes if relation == Placement._meta.db_table]
+    assert on_placements, nodes
+    assert set(on_placements) <= {"Index Scan", "Index Only Scan"}, nodes
