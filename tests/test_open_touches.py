@@ -49,9 +49,14 @@ def copies(template: Placement, count: int) -> None:
     Placement.objects.bulk_create(rows)
 
 
+# PostgreSQL's own query, and the ORM one any other database (SQLite, the quick start) uses.
+WAYS = [selectors.open_touches, selectors._open_touches_portable]
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_only_a_placement_still_open_for_attribution_is_a_touch(facilitator_client):
+@pytest.mark.parametrize("open_touches", WAYS, ids=["postgresql", "portable"])
+def test_only_a_placement_still_open_for_attribution_is_a_touch(facilitator_client, open_touches):
     CampaignFactory(rec_resource_url=RECOMMENDED, target_url_patterns=[PAID])
     open_one = placed(facilitator_client, evm_address(1))
     closed = placed(facilitator_client, evm_address(2))
@@ -66,10 +71,10 @@ def test_only_a_placement_still_open_for_attribution_is_a_touch(facilitator_clie
         (closed.payer, NETWORK, key),  # its window closed before `since`
         (evm_address(3), NETWORK, key),  # never recommended anything
     }
-    assert selectors.open_touches(asked, timezone.now()) == {(open_one.payer, NETWORK, key)}
+    assert open_touches(asked, timezone.now()) == {(open_one.payer, NETWORK, key)}
     # Asked as of a moment inside the closed one's window, both are touches.
     earlier = timezone.now() - dt.timedelta(minutes=2)
-    assert selectors.open_touches(asked, earlier) == {
+    assert open_touches(asked, earlier) == {
         (open_one.payer, NETWORK, key),
         (closed.payer, NETWORK, key),
     }
@@ -97,9 +102,7 @@ def test_a_full_batch_of_triples_probes_the_index_instead_of_reading_every_open_
         cursor.execute(
             "EXPLAIN (FORMAT JSON) " + selectors.OPEN_TOUCH_SQL,
             [
-                unknown,
-                [NETWORK] * len(unknown),
-                [conversion_key(RECOMMENDED)] * len(unknown),
+                json.dumps([[payer, NETWORK, conversion_key(RECOMMENDED)] for payer in unknown]),
                 timezone.now(),
             ],
         )
@@ -109,3 +112,17 @@ def test_a_full_batch_of_triples_probes_the_index_instead_of_reading_every_open_
     on_placements = [kind for kind, relation in nodes if relation == Placement._meta.db_table]
     assert on_placements, nodes
     assert set(on_placements) <= {"Index Scan", "Index Only Scan"}, nodes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("open_touches", WAYS, ids=["postgresql", "portable"])
+def test_triples_beyond_one_query_are_all_asked(facilitator_client, open_touches):
+    CampaignFactory(rec_resource_url=RECOMMENDED, target_url_patterns=[PAID])
+    touch = placed(facilitator_client, evm_address(1))
+    key = conversion_key(RECOMMENDED)
+    # More triples than one query takes, the touch sorting last of them all.
+    asked = {(evm_address(0x100 + n), NETWORK, key) for n in range(selectors.TOUCH_PROBES + 50)}
+    asked.add((touch.payer.replace("0x", "0y"), NETWORK, key))  # sorts after every 0x…
+    Placement.objects.filter(pk=touch.pk).update(payer=touch.payer.replace("0x", "0y"))
+    assert open_touches(asked, timezone.now()) == {(touch.payer.replace("0x", "0y"), NETWORK, key)}

@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -52,6 +53,15 @@ def _git(*args: str, cwd: Path) -> str:
         ["git", *args], cwd=cwd, check=True, capture_output=True, text=True, timeout=120
     )
     return result.stdout.strip()
+
+
+def _unattributed(database: Path) -> int:
+    """Observed settlements not yet checked for conversions, read from the quick start's
+    SQLite file."""
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)) as db:
+        return db.execute(
+            "SELECT count(*) FROM campaigns_matchrequest WHERE NOT attributed"
+        ).fetchone()[0]
 
 
 def _free_port() -> int:
@@ -207,6 +217,14 @@ def test_make_run_quick_start_from_a_fresh_clone():
             while not WORKER_READY.search(log()) and time.monotonic() < deadline:
                 time.sleep(1)
             assert WORKER_READY.search(log()), "the Celery worker never reported ready"
+
+            # 5. The worker's beat checks the match's settlement for conversions (every 2 s),
+            # as it does on PostgreSQL.
+            database = clone / "var" / "adnet.sqlite3"
+            deadline = time.monotonic() + WORKER_TIMEOUT
+            while (waiting := _unattributed(database)) and time.monotonic() < deadline:
+                time.sleep(1)
+            assert waiting == 0, "the worker never checked the settlement for conversions"
             assert proc.poll() is None, "`make run` exited while serving"
         except BaseException:
             print(f"\n----- make run log ({log_path}) -----\n{log()}\n----- end of log -----")
