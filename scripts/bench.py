@@ -368,7 +368,9 @@ def main() -> int:
         matching_steps.append(step)
         print(
             f"campaigns={count:>6} matching step (index + ranking): "
-            f"{step['us_per_request']:.1f} us/request, {step['eligible_per_request']} eligible, "
+            f"{step['us_per_request']:.1f} us/request "
+            f"({step['us_per_request_new_url']:.1f} us for a URL not seen before), "
+            f"{step['eligible_per_request']} eligible, "
             f"snapshot built in {step['snapshot_build_ms']:.0f} ms",
             flush=True,
         )
@@ -448,11 +450,15 @@ def main() -> int:
             f"| {r['campaigns']} | {r['connections']} | {r['endpoint']} | {r['rps']:.0f} | "
             f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {100 * r['rps'] / ping['rps']:.0f}% |"
         )
-    print("\n| campaigns | matching step (index + ranking) | eligible | snapshot build |")
-    print("|---:|---:|---:|---:|")
+    print(
+        "\n| campaigns | matching step (index + ranking) | the same, URL not seen before "
+        "| eligible | snapshot build |"
+    )
+    print("|---:|---:|---:|---:|---:|")
     for step in matching_steps:
         print(
             f"| {step['campaigns']} | {step['us_per_request']:.1f} us | "
+            f"{step['us_per_request_new_url']:.1f} us | "
             f"{step['eligible_per_request']} | {step['snapshot_build_ms']:.0f} ms |"
         )
     print("\n| campaigns | 10M-addition Python loop before, after (s) |")

@@ -5,6 +5,10 @@ host. Patterns whose host has a wildcard (`*jupiter*`, `https://*.example.com/*`
 under the rarest three-letter piece of their longest literal run: a URL can only match if
 it contains that piece. Campaigns without patterns match every URL. Every candidate is
 still checked against its full pattern: the index only narrows the search.
+
+The answer depends on the URL alone, and a snapshot's index never changes, so it is kept
+per URL (up to MEMO_SIZE URLs, then started afresh): a paid API's URL comes back with
+every agent that pays for it.
 """
 
 import re
@@ -13,20 +17,40 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from campaigns.matching.engine import CampaignCard
+from campaigns.matching.patterns import fold
 
 _HOSTED = re.compile(
     r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>[^/*?#]+)(?P<rest>[/?#].*|)$"
 )
 
 
+# URLs whose candidates an index keeps. Each URL is at most 2,048 characters
+# (campaigns.api.fields.MAX_URL_LENGTH), so a full memo holds at most 8 MiB of keys.
+MEMO_SIZE = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class _Entry:
     card: CampaignCard
     pattern: re.Pattern[str]
+    # For a glob that is a literal and one trailing `*`, the literal folded: "the folded
+    # URL starts with it" is then the pattern's own test, and cheaper than the regex. None
+    # for every other glob.
+    prefix: str | None = None
+
+    def matches(self, url: str, folded: str) -> bool:
+        if self.prefix is not None:
+            return folded.startswith(self.prefix)
+        return self.pattern.match(url) is not None
+
+
+def _entry(card: CampaignCard, pattern: re.Pattern[str], glob: str) -> _Entry:
+    prefix = fold(glob[:-1]) if glob.find("*") == len(glob) - 1 else None
+    return _Entry(card, pattern, prefix)
 
 
 def _netloc(url: str) -> str:
-    """The host[:port] of a URL, lower-cased; '' if it has none."""
+    """The host[:port] of a URL, folded (patterns.fold); '' if it has none."""
     start = url.find("://")
     if start < 0:
         return ""
@@ -36,7 +60,7 @@ def _netloc(url: str) -> str:
         found = url.find(stop, start)
         if found >= 0:
             end = min(end, found)
-    return url[start:end].lower()
+    return fold(url[start:end])
 
 
 def _trigrams(text: str) -> set[str]:
@@ -59,14 +83,14 @@ class CampaignIndex:
                 self._everything.append(card)
                 continue
             for pattern in card.patterns:
-                entry = _Entry(card, pattern)
-                glob = pattern.pattern[1:-1]  # strip the anchors compile_glob adds
-                hosted = _HOSTED.match(_unescape(glob))
+                glob = _unescape(pattern.pattern[1:-1])  # without compile_glob's anchors
+                entry = _entry(card, pattern, glob)
+                hosted = _HOSTED.match(glob)
                 if hosted and "*" not in hosted.group("scheme"):
-                    self._by_host[hosted.group("host").lower()].append(entry)
+                    self._by_host[fold(hosted.group("host"))].append(entry)
                 else:
-                    literal = max(_literals(glob), key=len, default="")
-                    wildcard.append((entry, literal.lower()))
+                    literal = max((part for part in glob.split("*") if part), key=len, default="")
+                    wildcard.append((entry, fold(literal)))
         counts = Counter(t for _, literal in wildcard for t in _trigrams(literal))
         for entry, literal in wildcard:
             pieces = _trigrams(literal)
@@ -75,25 +99,41 @@ class CampaignIndex:
                 continue
             rarest = min(sorted(pieces), key=counts.__getitem__)
             self._by_trigram[rarest].append(entry)
+        self._by_host = dict(self._by_host)
+        self._by_trigram = dict(self._by_trigram)
+        self._memo: dict[str, tuple[CampaignCard, ...]] = {}
 
     def __len__(self) -> int:
         return len(self.cards)
 
-    def candidates(self, url: str) -> list[CampaignCard]:
+    def candidates(self, url: str) -> tuple[CampaignCard, ...]:
         """Campaigns whose URL patterns match this URL (or who target every URL)."""
+        found = self._memo.get(url)
+        if found is None:
+            found = self._find(url)
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[url] = found
+        return found
+
+    def _find(self, url: str) -> tuple[CampaignCard, ...]:
         found: dict[str, CampaignCard] = {card.id: card for card in self._everything}
+        folded = fold(url)
         for entry in self._by_host.get(_netloc(url), ()):
-            if entry.card.id not in found and entry.pattern.match(url):
+            if entry.card.id not in found and entry.matches(url, folded):
                 found[entry.card.id] = entry.card
-        lowered = url.lower()
-        for piece in _trigrams(lowered):
-            for entry in self._by_trigram.get(piece, ()):
-                if entry.card.id not in found and entry.pattern.match(url):
-                    found[entry.card.id] = entry.card
+        if self._by_trigram:
+            # The URL's three-letter pieces that some pattern is filed under.
+            trigrams = map("".join, zip(folded, folded[1:], folded[2:], strict=False))
+            pieces = self._by_trigram.keys() & trigrams
+            for piece in pieces:
+                for entry in self._by_trigram[piece]:
+                    if entry.card.id not in found and entry.matches(url, folded):
+                        found[entry.card.id] = entry.card
         for entry in self._scan:
-            if entry.card.id not in found and entry.pattern.match(url):
+            if entry.card.id not in found and entry.matches(url, folded):
                 found[entry.card.id] = entry.card
-        return list(found.values())
+        return tuple(found.values())
 
 
 _ESCAPED = re.compile(r"\\(.)")
@@ -113,7 +153,3 @@ def _unescape(regex_body: str) -> str:
             out.append(regex_body[i])
             i += 1
     return "".join(out)
-
-
-def _literals(regex_body: str) -> list[str]:
-    return [part for part in _unescape(regex_body).split("*") if part]

@@ -28,10 +28,20 @@ def validate(pattern: object) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def compile_glob(pattern: str) -> re.Pattern[str]:
-    """Globs match the whole URL, case-insensitively: `*jupiter*` is "contains",
-    `https://api.example.com/*` is "starts with"."""
+    """Globs match the whole URL, ignoring the case of ASCII letters: `*jupiter*` is
+    "contains", `https://api.example.com/*` is "starts with". Other letters match only
+    themselves (the long s is not an "s"), as fold() has it."""
     body = ".*".join(re.escape(part) for part in pattern.split("*"))
-    return re.compile(f"^{body}$", re.IGNORECASE | re.DOTALL)
+    return re.compile(f"^{body}$", re.IGNORECASE | re.ASCII | re.DOTALL)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def fold(text: str) -> str:
+    """Text with its ASCII letters lower-cased and every other character kept: two texts
+    are equal under compile_glob's matching exactly when their folds are equal."""
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
 
 
 def resource_key(url: str) -> str:

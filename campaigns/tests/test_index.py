@@ -61,7 +61,39 @@ def test_index_agrees_with_a_full_scan(seed):
             f"https://{rng.choice(words)}.{rng.choice(['example.com', 'q.io', 'data.io'])}/"
             f"{rng.choice(words)}{rng.choice(words)}/{rng.choice(words)}"
         )
+        # Some in other cases, some with letters that Unicode case folding (not the
+        # patterns') equates with ASCII ones: the long s and the Kelvin sign.
+        url = "".join(ch.upper() if rng.random() < 0.2 else ch for ch in url)
+        if rng.random() < 0.2:
+            url = url.replace("s", "\u017f", 1).replace("k", "\u212a", 1)
         expected = sorted(
             c.id for c in cards if not c.patterns or any(p.match(url) for p in c.patterns)
         )
         assert ids(idx, url) == expected
+        assert ids(idx, url) == expected  # and again, from the memo
+
+
+def test_prefix_globs_ignore_case_like_their_pattern():
+    idx = index.CampaignIndex([mk(1, "https://API.example.com/V1/*"), mk(2, "mcp://Tools/*")])
+    assert ids(idx, "https://api.EXAMPLE.com/v1/quote") == ["c1"]
+    assert ids(idx, "https://api.example.com/v2/quote") == []
+    assert ids(idx, "https://api.example.com/v1") == []
+    assert ids(idx, "MCP://tools/swap") == ["c2"]
+    # Only ASCII letters are folded: the long s is not an "s", an "É" not an "é".
+    assert ids(idx, "http\u017f://api.example.com/v1/x") == []
+    idx = index.CampaignIndex([mk(1, "https://café.example/*"), mk(2, "*CAFÉ*")])
+    assert ids(idx, "https://CAFé.example/menu") == ["c1"]
+    assert ids(idx, "https://cafÉ.example/menu") == ["c2"]
+    assert ids(idx, "https://x.example/cafÉ") == ["c2"]
+    assert ids(idx, "https://x.example/café") == []
+
+
+def test_the_memo_answers_repeated_urls_and_stays_bounded(monkeypatch):
+    monkeypatch.setattr(index, "MEMO_SIZE", 3)
+    idx = index.CampaignIndex([mk(1, "https://api.example.com/*"), mk(2, "*swap*")])
+    first = idx.candidates("https://api.example.com/swap")
+    assert sorted(c.id for c in first) == ["c1", "c2"]
+    assert idx.candidates("https://api.example.com/swap") is first
+    for n in range(10):
+        assert [c.id for c in idx.candidates(f"https://api.example.com/{n}")] == ["c1"]
+        assert len(idx._memo) <= 3

@@ -2,7 +2,10 @@
 
 Builds the catalog snapshot from the database (as a worker process does), then times
 what a match does before its one Redis call: look the settlement's URL up in the index
-and rank the candidates by expected value. Prints one JSON line.
+and rank the candidates by expected value. Two ways, half the time each: every request
+for the same URL (as a paid API's settlements arrive, and as `make bench` drives the
+server: the index answers from its memo), and every request for a URL the index has not
+seen (a query string of its own: the index's full lookup). Prints one JSON line.
 """
 
 import json
@@ -30,32 +33,46 @@ class Command(BaseCommand):
         live = catalog.build(catalog.version(), now)
         build_ms = (time.perf_counter() - started) * 1000
         rng = random.Random(1)
-        settlements = [
-            engine.Settlement(
-                resource_url=url,
-                resource_key=patterns.resource_key(url),
-                description="",
-                network="eip155:8453",
-                payer=f"0x{i:040x}",
-                transport="http",
-            )
-            for i in range(1000)
-        ]
-        done, candidates, elapsed = 0, 0, 0.0
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            for settlement in settlements:
-                offers = live.rank(settlement, now, rng)
-                candidates += len(offers)
-            elapsed += time.perf_counter() - started
-            done += len(settlements)
+        key = patterns.resource_key(url)
+        separator = "&" if "?" in url else "?"
+        passes = 0
+
+        def settlements(new_urls: bool) -> list[engine.Settlement]:
+            nonlocal passes
+            passes += 1
+            return [
+                engine.Settlement(
+                    resource_url=f"{url}{separator}n={passes}.{i}" if new_urls else url,
+                    resource_key=key,
+                    description="",
+                    network="eip155:8453",
+                    payer=f"0x{i:040x}",
+                    transport="http",
+                )
+                for i in range(1000)
+            ]
+
+        def timed(new_urls: bool) -> tuple[int, int, float]:
+            done, candidates, elapsed = 0, 0, 0.0
+            deadline = time.perf_counter() + seconds / 2
+            while time.perf_counter() < deadline:
+                batch = settlements(new_urls)
+                started = time.perf_counter()
+                for settlement in batch:
+                    candidates += len(live.rank(settlement, now, rng))
+                elapsed += time.perf_counter() - started
+                done += len(batch)
+            return done, candidates, elapsed
+
+        done, candidates, elapsed = timed(new_urls=False)
+        new_done, _, new_elapsed = timed(new_urls=True)
         self.stdout.write(
             json.dumps(
                 {
                     "campaigns": len(live.rows),
-                    "requests": done,
+                    "requests": done + new_done,
                     "us_per_request": round(elapsed / done * 1e6, 2),
+                    "us_per_request_new_url": round(new_elapsed / new_done * 1e6, 2),
                     "eligible_per_request": round(candidates / done, 1),
                     "snapshot_build_ms": round(build_ms, 1),
                 }
