@@ -16,8 +16,9 @@ django_application = get_wsgi_application()
 from django.conf import settings  # noqa: E402 - needs Django set up first
 from django.urls import get_resolver  # noqa: E402
 
-from adnet.core import heap  # noqa: E402
+from adnet.core import clock, heap  # noqa: E402
 from adnet.core.api_errors import error_body  # noqa: E402
+from campaigns import catalog  # noqa: E402
 from campaigns.api.fast_match import FastMatch  # noqa: E402
 
 try:  # only inside a uWSGI worker
@@ -64,10 +65,19 @@ class ChunkedBodies:
         return self.app(environ, start_response)
 
 
-application = FastMatch(django_application)
-if uwsgi is not None:
-    application = ChunkedBodies(application, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+def prepare_worker() -> None:
+    """What a server process does once, after importing the application and before its
+    first request."""
     # The URL configuration (and every view it imports) now rather than on the first request;
     # then everything imported lives as long as the worker: out of the collector's sight.
     get_resolver().url_patterns  # noqa: B018 - imports them
     heap.freeze_imports()
+    # The campaign snapshot too: a worker (re)started under load must not make its first
+    # matches wait for it.
+    catalog.prepare(clock.now())
+
+
+application = FastMatch(django_application)
+if uwsgi is not None:
+    application = ChunkedBodies(application, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    prepare_worker()

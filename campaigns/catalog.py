@@ -145,6 +145,19 @@ def snapshot(now: dt.datetime) -> Catalog:
     return snap
 
 
+def prepare(now: dt.datetime) -> bool:
+    """Build this process's snapshot ahead of its first match: a server process does it
+    before it takes requests, as the first match would otherwise build it and wait (0.1 to
+    0.3 s per thousand campaigns: at ten thousand, longer than a facilitator waits). If the
+    database cannot be read, the first match builds it instead. True if built."""
+    try:
+        _rebuild(now, _fresh)
+    except Exception:  # the server starts anyway, and the first match builds it
+        logger.warning("campaign snapshot not built at start", exc_info=True)
+        return False
+    return True
+
+
 def _rebuild_in_background() -> None:
     global _current
     generation = _generation
