@@ -5,16 +5,21 @@ commits, publishes the number to Redis (`campaigns.budget`). With the Redis budg
 the match script itself compares the snapshot's number with Redis's and refuses a stale
 one, so a change reaches every process by its next match without a query of its own. The
 process that made the change drops its snapshot at once. Without Redis, a match reads the
-version row. Either way, a snapshot older than a minute is rebuilt, for the delivery
-history its estimates use. With the Redis store that happens in a background thread while
-matches go on with the old snapshot (still exact: the version did not change, and
-schedules are checked at match time); building one takes 0.1 s per thousand campaigns,
-which no match should wait for.
+version row.
+
+Either way, the delivery history the estimates use is read again once a minute, into a
+new snapshot that shares everything else with the old one (`with_history`: one query,
+whatever the number of campaigns), and the whole snapshot is rebuilt every ten minutes,
+in case a change reached the database without a new version. With the Redis store both
+happen in a background thread while matches go on with the old snapshot (still exact: the
+version did not change, and schedules are checked at match time); building one takes 0.1
+to 0.3 s per thousand campaigns, which no match should wait for.
 
 Budgets are not part of the snapshot: they are checked atomically when a placement takes
 its hold (campaigns.budget, campaigns.grants, campaigns.services).
 """
 
+import dataclasses
 import datetime as dt
 import logging
 import sys
@@ -27,14 +32,17 @@ from django.db.models import Q
 
 from adnet.core import clock, heap
 from campaigns.matching import engine
-from campaigns.matching.engine import CampaignCard
+from campaigns.matching.engine import NO_HISTORY, CampaignCard
 from campaigns.matching.index import CampaignIndex
 from campaigns.models import Campaign, CatalogVersion
 from campaigns.selectors import card_for, recent_history
 
 logger = logging.getLogger(__name__)
 
-MAX_AGE_SECONDS = 60.0
+# A snapshot is built again after this long, and its delivery history read again after
+# HISTORY_AGE_SECONDS.
+MAX_AGE_SECONDS = 600.0
+HISTORY_AGE_SECONDS = 60.0
 # While a background rebuild runs, the request thread gets the interpreter back this soon
 # after its I/O completes (Python's default is 5 ms: a match would wait that long).
 _BUILD_SWITCH_INTERVAL = 0.0005
@@ -43,7 +51,8 @@ _BUILD_SWITCH_INTERVAL = 0.0005
 @dataclass(frozen=True)
 class Catalog:
     version: int
-    built_at: float
+    built_at: float  # time.monotonic() of the campaigns' reading
+    history_at: float  # and of the delivery history's
     index: CampaignIndex
     rows: dict[str, Campaign]
     holds: dict[str, int]
@@ -106,13 +115,55 @@ def _build(at_version: int, now: dt.datetime) -> Catalog:
     holds = {
         key: engine.hold_millis(row.bid_strategy, row.max_bid_amount) for key, row in by_id.items()
     }
+    read_at = time.monotonic()
     return Catalog(
-        version=at_version, built_at=time.monotonic(), index=index, rows=by_id, holds=holds
+        version=at_version,
+        built_at=read_at,
+        history_at=read_at,
+        index=index,
+        rows=by_id,
+        holds=holds,
     )
 
 
+def with_history(snapshot: Catalog, now: dt.datetime) -> Catalog:
+    """The same snapshot with each campaign's delivery history read again: new cards where
+    it changed, on the same index, rows and holds; the offers, which depend on it, start
+    afresh."""
+    with heap.long_lived():
+        history = {str(key): stats for key, stats in recent_history(now).items()}
+        cards = {}
+        for key, card in snapshot.index.cards.items():
+            stats = history.get(key, NO_HISTORY)
+            cards[key] = card if card.stats == stats else dataclasses.replace(card, stats=stats)
+        return dataclasses.replace(
+            snapshot,
+            history_at=time.monotonic(),
+            index=snapshot.index.with_cards(cards),
+            offers={},
+        )
+
+
 def _fresh(snapshot: Catalog | None) -> bool:
-    return snapshot is not None and time.monotonic() - snapshot.built_at < MAX_AGE_SECONDS
+    """Built less than MAX_AGE_SECONDS ago, its history read less than HISTORY_AGE_SECONDS."""
+    if snapshot is None:
+        return False
+    at = time.monotonic()
+    return (
+        at - snapshot.built_at < MAX_AGE_SECONDS and at - snapshot.history_at < HISTORY_AGE_SECONDS
+    )
+
+
+def _renewed(snapshot: Catalog | None, now: dt.datetime, at_version: int | None = None) -> Catalog:
+    """A successor for a snapshot that is not fresh: only its history read again when that
+    is all it needs, else built again."""
+    if (
+        snapshot is not None
+        and (at_version is None or snapshot.version == at_version)
+        and time.monotonic() - snapshot.built_at < MAX_AGE_SECONDS
+    ):
+        return with_history(snapshot, now)
+    return build(version() if at_version is None else at_version, now)
 
 
 def _rebuild(now: dt.datetime, unless) -> Catalog:
@@ -126,16 +177,21 @@ def _rebuild(now: dt.datetime, unless) -> Catalog:
 
 def current(now: dt.datetime) -> Catalog:
     """The snapshot to match against now, checked against the version row."""
+    global _current
     at_version = version()
     snapshot = _current
     if _fresh(snapshot) and snapshot.version == at_version:
         return snapshot
-    return _rebuild(now, lambda s: _fresh(s) and s.version == at_version)
+    with _lock:
+        snapshot = _current
+        if not (_fresh(snapshot) and snapshot.version == at_version):
+            snapshot = _current = _renewed(snapshot, now, at_version)
+    return snapshot
 
 
 def snapshot(now: dt.datetime) -> Catalog:
-    """The snapshot as this process has it, built here only if missing; a minute-old one
-    is returned as it is and rebuilt in the background. The caller checks its version
+    """The snapshot as this process has it, built here only if missing; one that is no
+    longer fresh is returned as it is and renewed in the background. The caller checks its version
     elsewhere (the match script), and a stale version is rebuilt at once (`refresh`)."""
     snap = _current
     if snap is None:
@@ -164,7 +220,7 @@ def _rebuild_in_background() -> None:
     interval = sys.getswitchinterval()
     sys.setswitchinterval(_BUILD_SWITCH_INTERVAL)
     try:
-        built = build(version(), clock.now())
+        built = _renewed(_current, clock.now())
         with _lock:
             # A refresh for a newer version may have come first: keep the newer one.
             if generation == _generation and (

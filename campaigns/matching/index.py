@@ -11,6 +11,7 @@ per URL (up to MEMO_SIZE URLs, then started afresh): a paid API's URL comes back
 every agent that pays for it.
 """
 
+import copy
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -31,7 +32,7 @@ MEMO_SIZE = 4096
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    card: CampaignCard
+    card_id: str
     pattern: re.Pattern[str]
     # For a glob that is a literal and one trailing `*`, the literal folded: "the folded
     # URL starts with it" is then the pattern's own test, and cheaper than the regex. None
@@ -44,9 +45,9 @@ class _Entry:
         return self.pattern.match(url) is not None
 
 
-def _entry(card: CampaignCard, pattern: re.Pattern[str], glob: str) -> _Entry:
+def _entry(card_id: str, pattern: re.Pattern[str], glob: str) -> _Entry:
     prefix = fold(glob[:-1]) if glob.find("*") == len(glob) - 1 else None
-    return _Entry(card, pattern, prefix)
+    return _Entry(card_id, pattern, prefix)
 
 
 def _netloc(url: str) -> str:
@@ -68,23 +69,24 @@ def _trigrams(text: str) -> set[str]:
 
 
 class CampaignIndex:
-    """Candidate campaigns for a URL; build once per snapshot, then read-only."""
+    """Candidate campaigns for a URL; build once per snapshot, then read-only. What it
+    files are campaign ids: `with_cards` puts new cards for the same campaigns on it."""
 
     def __init__(self, cards: Iterable[CampaignCard]):
         self.cards: dict[str, CampaignCard] = {}
         self._by_host: dict[str, list[_Entry]] = defaultdict(list)
         self._by_trigram: dict[str, list[_Entry]] = defaultdict(list)
         self._scan: list[_Entry] = []
-        self._everything: list[CampaignCard] = []
+        self._everything: list[str] = []
         wildcard: list[tuple[_Entry, str]] = []
         for card in cards:
             self.cards[card.id] = card
             if not card.patterns:
-                self._everything.append(card)
+                self._everything.append(card.id)
                 continue
             for pattern in card.patterns:
                 glob = _unescape(pattern.pattern[1:-1])  # without compile_glob's anchors
-                entry = _entry(card, pattern, glob)
+                entry = _entry(card.id, pattern, glob)
                 hosted = _HOSTED.match(glob)
                 if hosted and "*" not in hosted.group("scheme"):
                     self._by_host[fold(hosted.group("host"))].append(entry)
@@ -106,6 +108,14 @@ class CampaignIndex:
     def __len__(self) -> int:
         return len(self.cards)
 
+    def with_cards(self, cards: dict[str, CampaignCard]) -> "CampaignIndex":
+        """This index over other cards for the same campaigns (their patterns unchanged)."""
+        if cards.keys() != self.cards.keys():
+            raise ValueError("with_cards takes cards for the same campaigns")
+        other = copy.copy(self)
+        other.cards, other._memo = cards, {}
+        return other
+
     def candidates(self, url: str) -> tuple[CampaignCard, ...]:
         """Campaigns whose URL patterns match this URL (or who target every URL)."""
         found = self._memo.get(url)
@@ -117,23 +127,23 @@ class CampaignIndex:
         return found
 
     def _find(self, url: str) -> tuple[CampaignCard, ...]:
-        found: dict[str, CampaignCard] = {card.id: card for card in self._everything}
+        found = dict.fromkeys(self._everything)  # campaign ids, in the order found
         folded = fold(url)
         for entry in self._by_host.get(_netloc(url), ()):
-            if entry.card.id not in found and entry.matches(url, folded):
-                found[entry.card.id] = entry.card
+            if entry.card_id not in found and entry.matches(url, folded):
+                found[entry.card_id] = None
         if self._by_trigram:
             # The URL's three-letter pieces that some pattern is filed under.
             trigrams = map("".join, zip(folded, folded[1:], folded[2:], strict=False))
-            pieces = self._by_trigram.keys() & trigrams
-            for piece in pieces:
+            for piece in self._by_trigram.keys() & trigrams:
                 for entry in self._by_trigram[piece]:
-                    if entry.card.id not in found and entry.matches(url, folded):
-                        found[entry.card.id] = entry.card
+                    if entry.card_id not in found and entry.matches(url, folded):
+                        found[entry.card_id] = None
         for entry in self._scan:
-            if entry.card.id not in found and entry.matches(url, folded):
-                found[entry.card.id] = entry.card
-        return tuple(found.values())
+            if entry.card_id not in found and entry.matches(url, folded):
+                found[entry.card_id] = None
+        cards = self.cards
+        return tuple(cards[card_id] for card_id in found)
 
 
 _ESCAPED = re.compile(r"\\(.)")
