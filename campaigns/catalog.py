@@ -191,8 +191,9 @@ def current(now: dt.datetime) -> Catalog:
 
 def snapshot(now: dt.datetime) -> Catalog:
     """The snapshot as this process has it, built here only if missing; one that is no
-    longer fresh is returned as it is and renewed in the background. The caller checks its version
-    elsewhere (the match script), and a stale version is rebuilt at once (`refresh`)."""
+    longer fresh is returned as it is and renewed in the background. The caller checks its
+    version elsewhere (the match script), and a stale version is rebuilt at once
+    (`refresh`)."""
     snap = _current
     if snap is None:
         return _rebuild(now, _fresh)

@@ -146,9 +146,6 @@ class CampaignIndex:
         return tuple(cards[card_id] for card_id in found)
 
 
-_ESCAPED = re.compile(r"\\(.)")
-
-
 def _unescape(regex_body: str) -> str:
     """Back from compile_glob's regex body to the glob: `.*` is `*`, `\\x` is `x`."""
     out, i = [], 0
