@@ -156,14 +156,17 @@ def _fresh(snapshot: Catalog | None) -> bool:
 
 def _renewed(snapshot: Catalog | None, now: dt.datetime, at_version: int | None = None) -> Catalog:
     """A successor for a snapshot that is not fresh: only its history read again when that
-    is all it needs, else built again."""
+    is all it needs, else built again. The version row is read here too, so a change whose
+    publication to Redis failed is seen within a minute all the same."""
+    if at_version is None:
+        at_version = version()
     if (
         snapshot is not None
-        and (at_version is None or snapshot.version == at_version)
+        and snapshot.version == at_version
         and time.monotonic() - snapshot.built_at < MAX_AGE_SECONDS
     ):
         return with_history(snapshot, now)
-    return build(version() if at_version is None else at_version, now)
+    return build(at_version, now)
 
 
 def _rebuild(now: dt.datetime, unless) -> Catalog:

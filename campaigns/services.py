@@ -104,7 +104,9 @@ def check_campaign_values(values: dict[str, Any]) -> None:
 def bump_catalog() -> None:
     """Tell every process that the live campaigns changed (see campaigns.catalog)."""
     if not CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1):
-        CatalogVersion.objects.get_or_create(pk=1)
+        # No row (a flushed table): 1, not the model's 0, which is also what catalog.version()
+        # says of no row, so the change would go unseen.
+        CatalogVersion.objects.get_or_create(pk=1, defaults={"version": 1})
     catalog.forget()
     transaction.on_commit(_publish_catalog)
 
@@ -116,7 +118,7 @@ def _publish_catalog() -> None:
     try:
         budget.publish_catalog_version(catalog.version())
     except budget.redis.RedisError:
-        # Other processes then see the change when their snapshot is a minute old.
+        # Other processes then see the change within a minute (catalog._renewed).
         logger.warning("could not publish the catalog version to Redis")
 
 

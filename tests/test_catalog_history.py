@@ -6,11 +6,14 @@ import time
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from adnet.core import clock
 from campaigns import catalog
+from campaigns import services as campaign_services
 from campaigns.matching import engine
+from campaigns.models import CatalogVersion
 from tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +95,31 @@ def test_the_background_renewal_reads_only_the_history(monkeypatch, two_campaign
     renewed = catalog._current
     assert renewed is not first and renewed.rows is first.rows
     assert renewed.index.cards[str(proven.id)].stats.placements == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_minute_renewal_sees_a_version_redis_never_heard_of(monkeypatch, two_campaigns):
+    """A change whose publication to Redis failed: the renewal reads the version row too."""
+    CatalogVersion.objects.get_or_create(pk=1)  # an earlier test may have flushed it
+    first = catalog.snapshot(clock.now())
+    CampaignFactory()
+    CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1)  # nothing published
+    monkeypatch.setattr(catalog, "HISTORY_AGE_SECONDS", 0.0)
+    assert catalog.snapshot(clock.now()) is first
+    deadline = time.monotonic() + 10
+    while catalog._current is first and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert catalog._background.acquire(timeout=10)
+    catalog._background.release()
+    renewed = catalog._current
+    assert renewed.version == first.version + 1 and len(renewed.rows) == 3
+
+
+def test_a_bump_with_no_version_row_is_seen(two_campaigns):
+    CatalogVersion.objects.all().delete()  # as a flushed table has it
+    assert catalog.version() == 0
+    campaign_services.bump_catalog()
+    assert catalog.version() == 1
 
 
 def test_new_cards_must_be_for_the_same_campaigns(two_campaigns):

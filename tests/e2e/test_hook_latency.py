@@ -133,6 +133,7 @@ def network(stack):
         budget_daily=10**12,
         schedule_start=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
     )
+    stack.publish_campaigns()
     facilitator = FacilitatorFactory()
     key = facilitator_services.issue_facilitator_key(facilitator_id=facilitator.id).api_key
     return f"http://127.0.0.1:{stack.web_port}", key

@@ -55,6 +55,7 @@ def test_conversion_through_another_facilitator_after_everything_restarted(stack
         max_bid_amount=7000,
         schedule_start=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
     )
+    stack.publish_campaigns()
     key_a, key_b = key_for_new_facilitator(), key_for_new_facilitator()
     stack.start_worker()
 

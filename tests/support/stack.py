@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import redis as redis_client
 from django.db import connection
 
+from campaigns import catalog
+from campaigns import services as campaign_services
 from tests.support import procs
 
 __all__ = ["Stack", "pytest_runtest_makereport", "service_env", "stack"]
@@ -39,6 +42,7 @@ def service_env(*, database_url: str, redis_url: str) -> dict[str, str]:
     env.update(
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
+        BUDGET_REDIS_PREFIX="adnet:",
         DJANGO_SETTINGS_MODULE="adnet.settings",
         EVENT_SWEEP_SECONDS="1",
         EVENT_REDISPATCH_SECONDS="2",
@@ -75,6 +79,18 @@ class Stack:
         self.processes.append(worker)
         procs.wait_until_ready(worker)
         return worker
+
+    def publish_campaigns(self) -> None:
+        """For campaigns a test wrote straight to the database, what the campaign services
+        do after a change: a new catalog version in PostgreSQL, published to this stack's
+        Redis. The running server processes then rebuild their snapshots at their next
+        match (they build them before their first request, so they would not see them)."""
+        campaign_services.bump_catalog()
+        client = redis_client.Redis.from_url(self.redis.url)
+        try:
+            client.set(f"{self.env['BUDGET_REDIS_PREFIX']}catalog", catalog.version())
+        finally:
+            client.close()
 
     def logs(self) -> str:
         parts = []
