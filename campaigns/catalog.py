@@ -11,10 +11,10 @@ Either way, the delivery history the estimates use is read again once a minute, 
 new snapshot that shares everything else with the old one (`with_history`: one query,
 whatever the number of campaigns). The version row is read then too, so a change whose
 publication to Redis failed is seen within the minute. The whole snapshot is rebuilt
-every ten minutes, in case a change reached the database without a new version. With the Redis store both
-happen in a background thread while matches go on with the old snapshot (still exact: the
-version did not change, and schedules are checked at match time); building one takes 0.1
-to 0.3 s per thousand campaigns, which no match should wait for.
+every ten minutes, in case a change reached the database without a new version. With the
+Redis store both happen in a background thread while matches go on with the old snapshot
+(still exact: the version did not change, and schedules are checked at match time);
+building one takes 0.1 to 0.3 s per thousand campaigns, which no match should wait for.
 
 Budgets are not part of the snapshot: they are checked atomically when a placement takes
 its hold (campaigns.budget, campaigns.grants, campaigns.services).
