@@ -170,27 +170,27 @@ def _renewed(snapshot: Catalog | None, now: dt.datetime, at_version: int | None 
     return build(at_version, now)
 
 
-def _rebuild(now: dt.datetime, unless) -> Catalog:
+def _rebuild(now: dt.datetime, unless, make=None) -> Catalog:
+    """Unless `unless(snapshot)`, install a new one: `make(snapshot)`, or by default built."""
     global _current
     with _lock:
         snapshot = _current
         if not unless(snapshot):
-            snapshot = _current = build(version(), now)
+            snapshot = _current = make(snapshot) if make else build(version(), now)
     return snapshot
 
 
 def current(now: dt.datetime) -> Catalog:
     """The snapshot to match against now, checked against the version row."""
-    global _current
     at_version = version()
+
+    def usable(snap: Catalog | None) -> bool:
+        return _fresh(snap) and snap.version == at_version
+
     snapshot = _current
-    if _fresh(snapshot) and snapshot.version == at_version:
+    if usable(snapshot):
         return snapshot
-    with _lock:
-        snapshot = _current
-        if not (_fresh(snapshot) and snapshot.version == at_version):
-            snapshot = _current = _renewed(snapshot, now, at_version)
-    return snapshot
+    return _rebuild(now, usable, lambda snap: _renewed(snap, now, at_version))
 
 
 def snapshot(now: dt.datetime) -> Catalog:

@@ -27,6 +27,16 @@ def two_campaigns():
     ]
 
 
+def renewed_in_background(first: catalog.Catalog) -> catalog.Catalog:
+    """The snapshot that replaces `first` once the background renewal has finished."""
+    deadline = time.monotonic() + 10
+    while catalog._current is first and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert catalog._background.acquire(timeout=10)  # the renewal thread has finished
+    catalog._background.release()
+    return catalog._current
+
+
 def histories(monkeypatch, by_campaign: dict) -> None:
     monkeypatch.setattr(catalog, "recent_history", lambda now: dict(by_campaign))
 
@@ -87,12 +97,7 @@ def test_the_background_renewal_reads_only_the_history(monkeypatch, two_campaign
     monkeypatch.setattr(catalog, "HISTORY_AGE_SECONDS", 0.0)
     CampaignFactory()  # a full build would see it; a history renewal does not
     assert catalog.snapshot(clock.now()) is first  # answered at once with what it had
-    deadline = time.monotonic() + 10
-    while catalog._current is first and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert catalog._background.acquire(timeout=10)
-    catalog._background.release()
-    renewed = catalog._current
+    renewed = renewed_in_background(first)
     assert renewed is not first and renewed.rows is first.rows
     assert renewed.index.cards[str(proven.id)].stats.placements == 7
 
@@ -106,12 +111,7 @@ def test_the_minute_renewal_sees_a_version_redis_never_heard_of(monkeypatch, two
     CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1)  # nothing published
     monkeypatch.setattr(catalog, "HISTORY_AGE_SECONDS", 0.0)
     assert catalog.snapshot(clock.now()) is first
-    deadline = time.monotonic() + 10
-    while catalog._current is first and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert catalog._background.acquire(timeout=10)
-    catalog._background.release()
-    renewed = catalog._current
+    renewed = renewed_in_background(first)
     assert renewed.version == first.version + 1 and len(renewed.rows) == 3
 
 

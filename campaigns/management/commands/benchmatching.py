@@ -8,6 +8,7 @@ server: the index answers from its memo), and every request for a URL the index 
 seen (a query string of its own: the index's full lookup). Prints one JSON line.
 """
 
+import itertools
 import json
 import random
 import time
@@ -35,14 +36,13 @@ class Command(BaseCommand):
         rng = random.Random(1)
         key = patterns.resource_key(url)
         separator = "&" if "?" in url else "?"
-        passes = 0
+        passes = itertools.count()
 
         def settlements(new_urls: bool) -> list[engine.Settlement]:
-            nonlocal passes
-            passes += 1
+            n = next(passes)
             return [
                 engine.Settlement(
-                    resource_url=f"{url}{separator}n={passes}.{i}" if new_urls else url,
+                    resource_url=f"{url}{separator}n={n}.{i}" if new_urls else url,
                     resource_key=key,
                     description="",
                     network="eip155:8453",
