@@ -322,3 +322,45 @@ def test_key_lookup_is_cached_between_requests(facilitator_key, django_assert_nu
     client.get("/v1/campaigns")  # 403 for a facilitator key, but authenticated and cached
     with django_assert_num_queries(0):
         assert client.get("/v1/campaigns").status_code == 403
+
+
+def test_a_key_lookup_is_one_statement_naming_the_caller(advertiser, django_assert_num_queries):
+    """The lookup reads the key and its facilitator's status together, and hands back
+    the ids as UUIDs whichever database returned them."""
+    from facilitators import selectors
+
+    facilitator = facilitator_services.register_facilitator(name="one-statement")
+    for issued, facilitator_id, advertiser_id in (
+        (
+            facilitator_services.issue_facilitator_key(facilitator_id=facilitator.id),
+            facilitator.id,
+            None,
+        ),
+        (
+            facilitator_services.issue_advertiser_key(advertiser_id=advertiser.id),
+            None,
+            advertiser.id,
+        ),
+        (facilitator_services.issue_operator_key(name="ops"), None, None),
+    ):
+        selectors.forget_cached_keys()
+        with django_assert_num_queries(1):
+            principal = selectors.principal_for_key(issued.api_key)
+        assert principal.key_pk == issued.record.pk
+        assert principal.kind == issued.record.kind
+        assert principal.name == issued.record.name
+        assert principal.facilitator_id == facilitator_id
+        assert principal.advertiser_id == advertiser_id
+    selectors.forget_cached_keys()
+    wrong = issued.api_key[:-1] + ("x" if issued.api_key[-1] != "x" else "y")
+    assert selectors.principal_for_key(wrong) is None  # the right key id, a wrong secret
+
+
+def test_uuid_columns_read_as_text_become_uuids():
+    """SQLite hands a plain cursor a UUID column as 32 hex digits."""
+    from facilitators.selectors import _as_uuid
+
+    value = uuid.uuid4()
+    assert _as_uuid(value.hex) == value
+    assert _as_uuid(value) is value
+    assert _as_uuid(None) is None
