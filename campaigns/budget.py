@@ -35,8 +35,11 @@ REFILL_CLAIM_MS = 2000
 
 # The match script's answers.
 NO_EPOCH = 0  # the store has no epoch (new, or flushed): set one and ask again
-PLACED = 1  # answered and recorded: the winner's index, or -1 for no placement
+PLACED = 1  # answered and recorded: the winner's index (-1: none), the campaign it took
+# below its grant's low mark, if any
 WANTS_GRANTS = 2  # nothing placed yet; the campaigns listed need a grant from this caller
+# (an id marked SPENT_GRANT had today's grant and spent it; one without, none today yet)
+SPENT_GRANT = "+"
 STALE_CATALOG = 3  # the caller's snapshot is older than the published catalog version
 RATE_LIMITED = 4  # the API key is over its rate: nothing recorded
 
@@ -62,7 +65,7 @@ end
 local today, payer, ttl, record = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local final, claim, now = ARGV[6] == '1', tonumber(ARGV[7]), tonumber(ARGV[9])
 local n = tonumber(ARGV[13])
-local empty = {}
+local empty, wanted = {}, {}
 for i = 0, n - 1 do
   local cid, hold, cap, detail = string.match(ARGV[14 + i], '^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$')
   hold, cap = tonumber(hold), tonumber(cap)
@@ -73,17 +76,25 @@ for i = 0, n - 1 do
     if a[1] == today and tonumber(a[2]) >= hold then
       local left = redis.call('HINCRBY', akey, 'avail', -hold)
       if redis.call('INCR', fkey) == 1 then redis.call('EXPIRE', fkey, ttl) end
+      -- The request that takes the grant below its low mark is told so (it may top it up
+      -- once it has answered); the top-up task is asked too, in case it does not.
+      local low = ''
       if left < tonumber(a[4]) and redis.call('SET', P .. 'lw:' .. cid, a[3], 'NX', 'EX', 10) then
         redis.call('SADD', P .. 'refill', cid)
+        low = cid
       end
       -- Better campaigns passed over for want of a grant: the top-up task grants them.
       for _, other in ipairs(empty) do redis.call('SADD', P .. 'refill', other) end
       redis.call('XADD', P .. 'journal', '*', 'r', record, 'c', cid, 'g', a[3], 'h', hold,
         'k', cap, 'd', detail)
-      return {1, i, version, epoch}
+      return {1, i, version, epoch, low}
     elseif #empty < 2 then
       local claimed = tonumber(redis.call('GET', P .. 'rf:' .. today .. ':' .. cid) or '0')
-      if claimed <= now then table.insert(empty, cid) end
+      if claimed <= now then
+        table.insert(empty, cid)
+        -- '+': today's grant, spent (not the day's first grant, which is 'cid' alone)
+        table.insert(wanted, (a[1] == today and '+' or '') .. cid)
+      end
     end
   end
 end
@@ -92,7 +103,7 @@ if #empty > 0 and not final then
   for _, cid in ipairs(empty) do
     redis.call('SET', P .. 'rf:' .. today .. ':' .. cid, now + claim, 'EX', 3600)
   end
-  return {2, -1, version, epoch, unpack(empty)}
+  return {2, -1, version, epoch, unpack(wanted)}
 end
 for _, other in ipairs(empty) do redis.call('SADD', P .. 'refill', other) end
 redis.call('XADD', P .. 'journal', '*', 'r', record)
@@ -270,6 +281,16 @@ def release_refill_claim(campaign_id: str, day: str, *, pause_until_ms: int = 0)
         s.redis.set(key, pause_until_ms, ex=3600)
     else:
         s.redis.delete(key)
+
+
+def below_low_mark(campaign_id: str, day: str) -> bool:
+    """Whether the campaign's grant still wants a top-up: none of this day, or below its
+    low mark (one topped up since it was listed is not)."""
+    s = store()
+    grant_day, avail, low = s.redis.hmget(s.key(f"a:{campaign_id}"), "day", "avail", "low")
+    if grant_day is None or _text(grant_day) != day:
+        return True
+    return int(avail) < int(low)
 
 
 def pop_refills(limit: int = 500) -> list[str]:

@@ -248,7 +248,10 @@ def top_up(*, now: dt.datetime | None = None) -> int:
     day = clock.utc_day(now).isoformat()
     renewed = 0
     for campaign_id in budget.pop_refills():
-        # A request may be refilling it already (the claim is the same one).
+        # The request that listed it may have topped it up already, after its answer
+        # (campaigns.services.refills_after_answer), or be doing so (the same claim).
+        if not budget.below_low_mark(campaign_id, day):
+            continue
         if budget.claim_refill(campaign_id, day, budget.epoch_ms(now)):
             try:
                 renewed += refill(campaign_id, now=now)

@@ -244,3 +244,95 @@ def test_a_key_lookup_that_fails_is_a_503_at_once(both, monkeypatch):
     assert answered.status_code == 503
     assert answered.json()["error"]["code"] == "service_unavailable"
     assert answered["Retry-After"] == "1"
+
+
+def test_grants_are_renewed_after_the_answer_not_before(facilitator_key, monkeypatch):
+    """The match that takes a grant below its low mark answers at once, and the server tops
+    the grant up once that answer is sent (WSGI close()); the top-up task then leaves it
+    alone. A grant found spent is refilled the same way: that match answers with what it
+    can place (here nothing). The day's first grant is made in the request that needs it."""
+    from campaigns import grants
+    from campaigns.api.fast_match import FastMatch
+    from campaigns.models import BudgetGrant
+
+    monkeypatch.setattr(FastMatch, "request_finished", lambda self: None)  # test transaction
+    monkeypatch.setattr("django.conf.settings.GRANT_MIN_HOLDS", 2)  # low mark: one hold
+    monkeypatch.setattr("django.conf.settings.GRANT_MAX_HOLDS", 3)
+    campaign = CampaignFactory(max_bid_amount=1000, budget_total=100_000, budget_daily=100_000)
+
+    def call(n: int):
+        body = json.dumps({**BODY, "payerWallet": evm_address(n)}).encode()
+        environ = _environ(
+            "/v1/match",
+            "POST",
+            body,
+            CONTENT_TYPE="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {facilitator_key}",
+        )
+        answer = production_application(environ, lambda status, headers: None)
+        return answer, json.loads(b"".join(answer))["matched"]
+
+    def live() -> int:
+        return BudgetGrant.objects.filter(campaign=campaign, closed_at=None).count()
+
+    def made() -> int:
+        return BudgetGrant.objects.filter(campaign=campaign).count()
+
+    answer, matched = call(1)  # the day's first grant, made in this request
+    assert matched is True and not hasattr(answer, "close")
+    assert (made(), live()) == (1, 1)
+    answer, matched = call(2)  # takes the grant below its low mark...
+    assert matched is True and made() == 1  # ...answered before any refill
+    answer.close()  # the server, once the answer is sent: a new grant
+    assert (made(), live()) == (2, 1)
+    assert grants.top_up() == 0  # listed for the top-up task too, which sees it done
+    assert made() == 2
+
+    # A grant found spent (its low-mark top-up never ran: here, close() is not called).
+    budget_grant = BudgetGrant.objects.get(campaign=campaign, closed_at=None)
+    holds = budget_grant.granted_millis // budget_grant.hold_millis
+    n = 100
+    for _ in range(holds):
+        n += 1
+        assert call(n)[1] is True
+    answer, matched = call(n + 1)
+    assert matched is False  # nothing else can place: answered without waiting
+    assert made() == 2
+    answer.close()
+    assert made() == 3
+    assert call(n + 2)[1] is True
+
+
+def test_a_refill_after_the_answer_that_fails_frees_the_campaign_for_the_next(
+    facilitator_key, monkeypatch, caplog
+):
+    """If the refill after the answer fails, it is logged and its claim released: the
+    next match that finds the grant spent refills it."""
+    from campaigns import grants
+    from campaigns.api.fast_match import FastMatch
+
+    monkeypatch.setattr(FastMatch, "request_finished", lambda self: None)
+    monkeypatch.setattr("django.conf.settings.GRANT_MIN_HOLDS", 1)  # spent by one match
+    CampaignFactory(max_bid_amount=1000, budget_total=100_000, budget_daily=100_000)
+    body = json.dumps({**BODY, "payerWallet": evm_address(1)}).encode()
+    environ = _environ(
+        "/v1/match",
+        "POST",
+        body,
+        CONTENT_TYPE="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {facilitator_key}",
+    )
+    answer = production_application(environ, lambda status, headers: None)
+    assert json.loads(b"".join(answer))["matched"] is True
+    real_refill = grants.refill
+
+    def broken(campaign_id, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(grants, "refill", broken)
+    answer.close()  # the top-up after the answer fails
+    assert "refilling the grant of campaign" in caplog.text
+    monkeypatch.setattr(grants, "refill", real_refill)
+    django = APIClient()  # Django's path refills in the request: no claim is in its way
+    django.credentials(HTTP_AUTHORIZATION=f"Bearer {facilitator_key}")
+    assert _post(django, 2).json()["matched"] is True

@@ -33,7 +33,7 @@ from rest_framework.exceptions import Throttled
 from adnet import metrics
 from adnet.core import ratelimits, requestid
 from adnet.core.api_errors import error_body, exception_handler
-from campaigns import budget
+from campaigns import budget, services
 from campaigns.api import match_input
 from campaigns.api.views import match_answer
 from facilitators.api.throttling import window_for
@@ -74,14 +74,17 @@ class FastMatch:
         answered = self.handle(environ)
         if answered is None:
             return self.django_app(environ, start_response)
-        status, headers, body = answered
+        status, headers, body, later = answered
         start_response(status, headers)
+        if later:
+            return _ThenRefill(body, later, self.request_finished)
         return [body]
 
     # --- the decision -------------------------------------------------------------------
 
-    def handle(self, environ) -> tuple[str, list[tuple[str, str]], bytes] | None:
-        """(status line, headers, body), or None: Django answers (with the body restored)."""
+    def handle(self, environ) -> tuple[str, list[tuple[str, str]], bytes, list] | None:
+        """(status line, headers, body, the grant refills to do once it is sent), or None:
+        Django answers (with the body restored)."""
         started = time.perf_counter()
         if (
             environ.get("QUERY_STRING")
@@ -110,6 +113,7 @@ class FastMatch:
             return None
         request_id = requestid.for_request(environ.get("HTTP_X_REQUEST_ID", ""))
         token = requestid.current.set(request_id)
+        later: list[tuple[str, bool]] = []
         try:
             try:
                 principal = principal_for_key(raw.strip())
@@ -120,7 +124,8 @@ class FastMatch:
             else:
                 if principal is None or not principal.is_facilitator:
                     return None
-                status, extra, answer = self._answer(principal, data, site)
+                with services.refills_after_answer() as later:
+                    status, extra, answer = self._answer(principal, data, site)
         finally:
             self.request_finished()
             requestid.current.reset(token)
@@ -139,7 +144,7 @@ class FastMatch:
             )
         counter.inc()
         self._latency.observe(time.perf_counter() - started)
-        return status, headers, payload
+        return status, headers, payload, later
 
     def _answer(self, principal, data: dict, site: tuple[str, str]):
         base = settings.PUBLIC_BASE_URL or f"{site[0]}://{site[1]}"
@@ -265,6 +270,24 @@ class FastMatch:
         checks the connection's health first. (Django's request signals themselves cost
         a fifth of a match; nothing else listening to them concerns this path.)"""
         close_old_connections()
+
+
+class _ThenRefill:
+    """The answer's body, and after the server has sent it (WSGI's close()), the grant
+    refills the match left for then (campaigns.services.refills_after_answer). The worker
+    is busy for that long; the facilitator does not wait."""
+
+    def __init__(self, body: bytes, later: list[tuple[str, bool]], finished):
+        self.body, self.later, self.finished = body, later, finished
+
+    def __iter__(self):
+        yield self.body
+
+    def close(self) -> None:
+        try:
+            services.refill_later(self.later)
+        finally:
+            self.finished()
 
 
 def _status_line(code: int) -> str:

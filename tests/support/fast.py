@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.test.client import ClientHandler
 from rest_framework.test import APIClient
 
+from campaigns import services
 from campaigns.api.fast_match import FastMatch
 
 
@@ -27,6 +28,7 @@ class FastPathHandler(ClientHandler):
         super().__init__(*args, **kwargs)
         self.fast = _TestFastMatch(django_app=None)
         self.fast_answers = 0
+        self.refilled_after_answer: list[tuple[str, bool]] = []
 
     def __call__(self, environ):
         answered = None
@@ -35,11 +37,14 @@ class FastPathHandler(ClientHandler):
         if answered is None:
             return super().__call__(environ)
         self.fast_answers += 1
-        status, headers, body = answered
+        status, headers, body, later = answered
         response = HttpResponse(body, status=int(status[:3]))
         for name, value in headers:
             response[name] = value
         response.wsgi_request = WSGIRequest(environ)
+        # As the server does once the answer is sent (FastMatch's close()).
+        self.refilled_after_answer += later
+        services.refill_later(later)
         return response
 
 
