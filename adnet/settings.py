@@ -202,6 +202,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Matching's records, from the Redis stream into PostgreSQL (campaigns.journal).
     "drain-match-journal": {"task": "campaigns.tasks.drain_journal", "schedule": 1.0},
+    # The delivery history every server process's catalog reads once a minute.
+    "publish-delivery-history": {
+        "task": "campaigns.tasks.publish_delivery_history",
+        "schedule": 60.0,
+    },
     "top-up-budget-grants": {"task": "campaigns.tasks.top_up_grants", "schedule": 2.0},
     "reap-budget-grants": {"task": "campaigns.tasks.reap_grants", "schedule": 30.0},
     "attribute-settlements": {

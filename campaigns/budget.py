@@ -17,10 +17,13 @@ set, and grants of the old one are closed at what had reached PostgreSQL (campai
 Keys, under settings.BUDGET_REDIS_PREFIX: epoch, catalog, journal (stream), refill (set of
 campaigns to top up), a:<campaign> (hash: grant, day, avail, low), r:<grant> (what a
 retired grant had left), rf:<day>:<campaign> (one refill at a time, or none for a while
-after one failed), lw:<campaign> (the campaign
-is already listed for a top-up), f:<day>:<campaign>:<payer> (placements to that payer today).
+after one failed), lw:<grant> (the grant went below its low mark and its campaign is
+listed for a top-up: once per grant, so the next grant is listed again),
+f:<day>:<campaign>:<payer> (placements to that payer today), history (the campaigns'
+delivery history, as the worker last read it).
 """
 
+import json
 import threading
 import uuid
 
@@ -29,6 +32,10 @@ from django.conf import settings
 
 # Seconds a payer's daily count lives: the rest of any UTC day, and a margin.
 FREQUENCY_TTL_SECONDS = 90_000
+# The delivery history the worker publishes once a minute is used for this long after it
+# was read (a missed publication or two), and kept in Redis a little longer.
+HISTORY_SHARED_MAX_AGE_SECONDS = 150
+HISTORY_KEEP_SECONDS = 300
 # How long (milliseconds of the callers' clock) other requests leave a campaign's empty
 # grant to the one refilling it; a refill that found no budget sets a longer pause.
 REFILL_CLAIM_MS = 2000
@@ -79,7 +86,7 @@ for i = 0, n - 1 do
       -- The request that takes the grant below its low mark is told so (it may top it up
       -- once it has answered); the top-up task is asked too, in case it does not.
       local low = ''
-      if left < tonumber(a[4]) and redis.call('SET', P .. 'lw:' .. cid, a[3], 'NX', 'EX', 10) then
+      if left < tonumber(a[4]) and redis.call('SET', P .. 'lw:' .. a[3], cid, 'NX', 'EX', 10) then
         redis.call('SADD', P .. 'refill', cid)
         low = cid
       end
@@ -291,6 +298,30 @@ def below_low_mark(campaign_id: str, day: str) -> bool:
     if grant_day is None or _text(grant_day) != day:
         return True
     return int(avail) < int(low)
+
+
+def publish_history(history: dict[str, tuple[int, int, int, int]], now) -> None:
+    """The campaigns' delivery history (campaigns.catalog.delivery_history), for every
+    server process, stamped with the time it was read."""
+    s = store()
+    value = json.dumps({"at": epoch_ms(now), "campaigns": history}, separators=(",", ":"))
+    s.redis.set(s.key("history"), value, ex=HISTORY_KEEP_SECONDS)
+
+
+def read_history(now) -> dict[str, list[int]] | None:
+    """The published delivery history, or None if there is none younger than
+    HISTORY_SHARED_MAX_AGE_SECONDS or Redis cannot say (the caller reads it itself)."""
+    s = store()
+    try:
+        value = s.redis.get(s.key("history"))
+    except redis.RedisError:
+        return None
+    if value is None:
+        return None
+    published = json.loads(value)
+    if epoch_ms(now) - published["at"] > HISTORY_SHARED_MAX_AGE_SECONDS * 1000:
+        return None
+    return published["campaigns"]
 
 
 def pop_refills(limit: int = 500) -> list[str]:

@@ -32,6 +32,7 @@ from django.db import connections
 from django.db.models import Q
 
 from adnet.core import clock, heap
+from campaigns import budget
 from campaigns.matching import engine
 from campaigns.matching.engine import NO_HISTORY, CampaignCard
 from campaigns.matching.index import CampaignIndex
@@ -111,8 +112,8 @@ def _build(at_version: int, now: dt.datetime) -> Catalog:
         .filter(Q(schedule_end__isnull=True) | Q(schedule_end__gt=now))
     )
     by_id = {str(row.id): row for row in rows}
-    history = recent_history(now)
-    index = CampaignIndex(card_for(row, history.get(row.id)) for row in by_id.values())
+    history = delivery_history(now)
+    index = CampaignIndex(card_for(row, history.get(key)) for key, row in by_id.items())
     holds = {
         key: engine.hold_millis(row.bid_strategy, row.max_bid_amount) for key, row in by_id.items()
     }
@@ -127,12 +128,39 @@ def _build(at_version: int, now: dt.datetime) -> Catalog:
     )
 
 
+def delivery_history(now: dt.datetime) -> dict[str, engine.History]:
+    """Each campaign's delivery history of the last week, by campaign id: as the worker
+    last published it (`publish_history`, once a minute), or read here if it has not.
+
+    The query aggregates a week of placements, so it grows with traffic (about 80 ms of
+    PostgreSQL's time at 230,000 placements). Every server process used to run it once a
+    minute, all at about the same moment; now the worker runs it once for all of them."""
+    shared = budget.read_history(now) if budget.enabled() else None
+    if shared is not None:
+        return {key: engine.History(*counts) for key, counts in shared.items()}
+    return {str(key): stats for key, stats in recent_history(now).items()}
+
+
+def publish_history(now: dt.datetime) -> int:
+    """Read the delivery history and publish it for every server process (the worker,
+    once a minute). Returns how many campaigns it covers."""
+    history = recent_history(now)
+    budget.publish_history(
+        {
+            str(key): (stats.placements, stats.impressions, stats.clicks, stats.conversions)
+            for key, stats in history.items()
+        },
+        now,
+    )
+    return len(history)
+
+
 def with_history(snapshot: Catalog, now: dt.datetime) -> Catalog:
     """The same snapshot with each campaign's delivery history read again: new cards where
     it changed, on the same index, rows and holds; the offers, which depend on it, start
     afresh."""
     with heap.long_lived():
-        history = {str(key): stats for key, stats in recent_history(now).items()}
+        history = delivery_history(now)
         cards = {}
         for key, card in snapshot.index.cards.items():
             stats = history.get(key, NO_HISTORY)

@@ -38,3 +38,14 @@ def reap_grants() -> int:
     if not budget.enabled():
         return 0
     return grants.reap()
+
+
+@shared_task(name="campaigns.tasks.publish_delivery_history", time_limit=110, soft_time_limit=100)
+def publish_delivery_history() -> int:
+    """The campaigns' delivery history, read once for every server process's catalog."""
+    from adnet.core import clock
+    from campaigns import budget, catalog
+
+    if not budget.enabled():
+        return 0
+    return catalog.publish_history(clock.now())

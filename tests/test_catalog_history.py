@@ -145,3 +145,43 @@ def _rng():
     import random
 
     return random.Random(3)
+
+
+@pytest.mark.redis
+def test_processes_read_the_history_the_worker_published(monkeypatch, two_campaigns):
+    """Published once (the worker's task), the history reaches a process's catalog without
+    its own query; one older than HISTORY_SHARED_MAX_AGE_SECONDS, or none, is read here."""
+    import datetime as dt
+
+    from campaigns import budget, tasks
+
+    proven, other = two_campaigns
+    now = clock.now()
+    published = engine.History(placements=40, impressions=30, clicks=2, conversions=1)
+    histories(monkeypatch, {proven.id: published})
+    assert tasks.publish_delivery_history() == 1
+
+    def no_query(now):
+        raise AssertionError("the process read the history itself")
+
+    monkeypatch.setattr(catalog, "recent_history", no_query)
+    assert catalog.delivery_history(now) == {str(proven.id): published}
+    snapshot = catalog.build(catalog.version(), now)
+    assert snapshot.index.cards[str(proven.id)].stats == published
+    assert snapshot.index.cards[str(other.id)].stats == engine.NO_HISTORY
+
+    own = engine.History(placements=5)
+    histories(monkeypatch, {other.id: own})
+    too_old = now + dt.timedelta(seconds=budget.HISTORY_SHARED_MAX_AGE_SECONDS + 1)
+    assert catalog.delivery_history(too_old) == {str(other.id): own}
+    store = budget.store()
+    store.redis.delete(store.key("history"))
+    assert catalog.delivery_history(now) == {str(other.id): own}
+
+
+def test_the_worker_publishes_the_history_every_minute(settings):
+    from adnet.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["publish-delivery-history"]
+    assert entry["task"] in app.tasks
+    assert entry["schedule"] <= catalog.HISTORY_AGE_SECONDS

@@ -291,10 +291,13 @@ def test_grants_are_renewed_after_the_answer_not_before(facilitator_key, monkeyp
     # A grant found spent (its low-mark top-up never ran: here, close() is not called).
     budget_grant = BudgetGrant.objects.get(campaign=campaign, closed_at=None)
     holds = budget_grant.granted_millis // budget_grant.hold_millis
-    n = 100
+    n, signalled = 100, 0
     for _ in range(holds):
         n += 1
-        assert call(n)[1] is True
+        answer, matched = call(n)
+        assert matched is True
+        signalled += hasattr(answer, "close")
+    assert signalled == 1  # this grant's low mark too, seconds after the last grant's
     answer, matched = call(n + 1)
     assert matched is False  # nothing else can place: answered without waiting
     assert made() == 2
