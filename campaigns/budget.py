@@ -127,6 +127,20 @@ redis.call('DEL', P .. 'rf:' .. ARGV[4] .. ':' .. ARGV[2])
 return 1
 """
 
+# Replace a live grant with a new one in one step (a top-up): no moment without a grant.
+# ARGV: prefix, campaign, old grant, new grant, day, amount, low, epoch.
+SWAP = """
+local P = ARGV[1]
+if redis.call('GET', P .. 'epoch') ~= ARGV[8] then return {0, ''} end
+local akey = P .. 'a:' .. ARGV[2]
+local a = redis.call('HMGET', akey, 'grant', 'avail')
+if a[1] ~= ARGV[3] then return {-1, ''} end
+redis.call('HSET', akey, 'grant', ARGV[4], 'day', ARGV[5], 'avail', ARGV[6], 'low', ARGV[7])
+redis.call('SET', P .. 'r:' .. ARGV[3], a[2], 'EX', 604800)
+redis.call('DEL', P .. 'rf:' .. ARGV[5] .. ':' .. ARGV[2])
+return {1, a[2]}
+"""
+
 RETIRE = """
 local P = ARGV[1]
 local epoch = redis.call('GET', P .. 'epoch') or ''
@@ -176,6 +190,7 @@ class Store:
         self.match = self.redis.register_script(MATCH)
         self.credit_script = self.redis.register_script(CREDIT)
         self.retire_script = self.redis.register_script(RETIRE)
+        self.swap_script = self.redis.register_script(SWAP)
         self.set_max = self.redis.register_script(SET_MAX)
         self.claim = self.redis.register_script(CLAIM)
         self.scripts: dict = {}
@@ -256,6 +271,29 @@ def credit(*, campaign_id: str, grant_id: int, day: str, amount: int, low: int, 
             args=[s.prefix, campaign_id, grant_id, day, amount, low, epoch], client=s.redis
         )
     )
+
+
+def live_grant(campaign_id: str) -> tuple[int, str, int] | None:
+    """The campaign's live grant in Redis: (grant id, day, what is left), or None."""
+    s = store()
+    grant, day, avail = s.redis.hmget(s.key(f"a:{campaign_id}"), "grant", "day", "avail")
+    if grant is None:
+        return None
+    return int(grant), _text(day), int(avail)
+
+
+def swap(
+    *, campaign_id: str, old: int, grant_id: int, day: str, amount: int, low: int, epoch: str
+) -> tuple[int, int | None]:
+    """Make a new grant live in place of `old`, which is kept under r:<old> with what it
+    had left: (1, what it had left); (0, None) if the store's epoch is not `epoch` any more;
+    (-1, None) if `old` is not the live grant any more."""
+    s = store()
+    status, left = s.swap_script(
+        args=[s.prefix, campaign_id, old, grant_id, day, amount, low, epoch], client=s.redis
+    )
+    left = _text(left)
+    return int(status), int(left) if left else None
 
 
 def retire(*, campaign_id: str, grant_id: int | None = None) -> tuple[int | None, int | None, str]:

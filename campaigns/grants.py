@@ -152,6 +152,11 @@ def refill(campaign_id: str, *, now: dt.datetime | None = None) -> bool:
     the top-up task for grants that are half spent.
     """
     now = now or clock.now()
+    live = budget.live_grant(campaign_id)
+    if live is not None and live[1] == clock.utc_day(now).isoformat():
+        renewed = _renew(campaign_id, live[0], live[2], now)
+        if renewed is not None:
+            return renewed
     old_id, left, epoch = budget.retire(campaign_id=campaign_id)
     if not epoch:
         epoch = budget.ensure_epoch()
@@ -210,6 +215,61 @@ def refill(campaign_id: str, *, now: dt.datetime | None = None) -> bool:
         # The store changed under us (a flush) or another grant went live first.
         close(grant.id, None, now)
         return credited == -1
+    return True
+
+
+def _renew(campaign_id: str, old_id: int, avail: int, now: dt.datetime) -> bool | None:
+    """Top up today's live grant without taking it out of use first: the new grant is lent
+    while the old one still spends, then replaces it in Redis in one step, and the old one
+    is closed at what it had left then. Requests in between place from the old grant; with
+    retire-then-credit they found none (and, the refill claim being taken, placed nothing).
+    None when this cannot be done so (the campaign is not live, has nothing more to lend
+    while the old grant holds the rest, or the store changed): `refill` does it its way."""
+    epoch = budget.current_epoch()
+    previous = BudgetGrant.objects.filter(pk=old_id, epoch=epoch, closed_at=None).first()
+    if not epoch or previous is None:
+        return None
+    row = (
+        Campaign.objects.filter(pk=campaign_id)
+        .values("bid_strategy", "max_bid_amount", "status")
+        .first()
+    )
+    if row is None or row["status"] != Campaign.Status.ACTIVE:
+        return None
+    hold = engine.hold_millis(row["bid_strategy"], row["max_bid_amount"])
+    if hold != previous.hold_millis:
+        return None
+    day = clock.utc_day(now)
+    spent = max(previous.granted_millis - avail, 0)
+    with transaction.atomic():
+        amount = _take(campaign_id, hold, _size(hold, previous, spent, now), now)
+        grant = (
+            BudgetGrant.objects.create(
+                campaign_id=campaign_id,
+                epoch=epoch,
+                day=day,
+                hold_millis=hold,
+                granted_millis=amount,
+                created_at=now,
+            )
+            if amount
+            else None
+        )
+    if grant is None:
+        return None
+    status, left = budget.swap(
+        campaign_id=campaign_id,
+        old=old_id,
+        grant_id=grant.id,
+        day=day.isoformat(),
+        amount=amount,
+        low=amount // 2,
+        epoch=epoch,
+    )
+    if status != 1:
+        close(grant.id, None, now)  # never live: all of it goes back
+        return None if status == -1 else False
+    close(old_id, left, now)
     return True
 
 

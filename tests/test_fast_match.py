@@ -339,3 +339,41 @@ def test_a_refill_after_the_answer_that_fails_frees_the_campaign_for_the_next(
     django = APIClient()  # Django's path refills in the request: no claim is in its way
     django.credentials(HTTP_AUTHORIZATION=f"Bearer {facilitator_key}")
     assert _post(django, 2).json()["matched"] is True
+
+
+def test_a_top_up_leaves_no_moment_without_a_live_grant(facilitator_key, monkeypatch):
+    """While a half-spent grant is topped up, the old one stays live until the new one
+    replaces it in one step: a match served meanwhile (another worker) still places. The
+    old grant is closed at what it had left, the rest given back."""
+    from campaigns import budget, grants
+    from campaigns.api.fast_match import FastMatch
+    from campaigns.models import BudgetGrant
+
+    monkeypatch.setattr(FastMatch, "request_finished", lambda self: None)  # test transaction
+    monkeypatch.setattr("django.conf.settings.GRANT_MIN_HOLDS", 4)  # low mark: two holds
+    campaign = CampaignFactory(max_bid_amount=1000, budget_total=100_000, budget_daily=100_000)
+    fast = FastPathClient()
+    fast.credentials(HTTP_AUTHORIZATION=f"Bearer {facilitator_key}")
+    during = []
+    real_take = grants._take
+
+    def take(campaign_id, *args):
+        during.append(budget.live_grant(campaign_id))
+        if len(during) == 2:  # the top-up: another request placed meanwhile
+            assert _post(APIClient(), 99, HTTP_AUTHORIZATION=f"Bearer {facilitator_key}").json()[
+                "matched"
+            ]
+        return real_take(campaign_id, *args)
+
+    monkeypatch.setattr(grants, "_take", take)
+    for n in range(3):  # the third takes the first grant below its low mark
+        assert _post(fast, n).json()["matched"] is True
+    assert during[0] is None  # the day's first grant
+    first = BudgetGrant.objects.filter(campaign=campaign).order_by("id").first()
+    old_id, _, left = during[1]
+    assert old_id == first.id and left == 1 * first.hold_millis  # 4 holds, 3 placed
+    first.refresh_from_db()
+    assert first.closed_at is not None
+    assert first.final_millis == 4 * first.hold_millis  # 3 here, 1 by the other request
+    live = budget.live_grant(str(campaign.id))
+    assert live[0] == BudgetGrant.objects.get(campaign=campaign, closed_at=None).id
