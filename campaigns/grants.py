@@ -144,12 +144,45 @@ def forget_old_epochs(*, epoch: str, now: dt.datetime, campaign_id: str | None =
     return changed
 
 
+def _live_hold(campaign_id: str) -> int | None:
+    """The hold of one placement of the campaign, or None if it is not active."""
+    row = (
+        Campaign.objects.filter(pk=campaign_id)
+        .values("bid_strategy", "max_bid_amount", "status")
+        .first()
+    )
+    if row is None or row["status"] != Campaign.Status.ACTIVE:
+        return None
+    return engine.hold_millis(row["bid_strategy"], row["max_bid_amount"])
+
+
+def _lend(
+    campaign_id: str, hold: int, size: int, epoch: str, now: dt.datetime
+) -> BudgetGrant | None:
+    """Lend up to `size` millis as a new grant (not yet live in Redis), or None if nothing
+    may be lent now."""
+    with transaction.atomic():
+        amount = _take(campaign_id, hold, size, now)
+        if not amount:
+            return None
+        return BudgetGrant.objects.create(
+            campaign_id=campaign_id,
+            epoch=epoch,
+            day=clock.utc_day(now),
+            hold_millis=hold,
+            granted_millis=amount,
+            created_at=now,
+        )
+
+
 def refill(campaign_id: str, *, now: dt.datetime | None = None) -> bool:
     """Replace the campaign's live grant with a fresh one sized to its recent delivery.
 
     True if the campaign has a live grant afterwards. Called by the request that found the
-    campaign's grant empty (the match script lets only one request at a time do it) and by
-    the top-up task for grants that are half spent.
+    campaign without a grant of today (the match script lets only one request at a time do
+    it), after the answer of one that took it below its low mark or found it spent
+    (campaigns.services.refills_after_answer), and by the top-up task. A live grant of
+    today is replaced in one step (`_renew`); otherwise the old one is retired first.
     """
     now = now or clock.now()
     live = budget.live_grant(campaign_id)
@@ -168,31 +201,13 @@ def refill(campaign_id: str, *, now: dt.datetime | None = None) -> bool:
         previous = BudgetGrant.objects.filter(pk=old_id).first()
         if previous is not None and left is not None:
             spent = previous.granted_millis - left
-    row = (
-        Campaign.objects.filter(pk=campaign_id)
-        .values("bid_strategy", "max_bid_amount", "status")
-        .first()
-    )
-    if row is None or row["status"] != Campaign.Status.ACTIVE:
+    hold = _live_hold(campaign_id)
+    if hold is None:
         return False
-    hold = engine.hold_millis(row["bid_strategy"], row["max_bid_amount"])
     if previous is None:
         previous = BudgetGrant.objects.filter(campaign_id=campaign_id).order_by("-id").first()
     day = clock.utc_day(now)
-    with transaction.atomic():
-        amount = _take(campaign_id, hold, _size(hold, previous, spent, now), now)
-        grant = (
-            BudgetGrant.objects.create(
-                campaign_id=campaign_id,
-                epoch=epoch,
-                day=day,
-                hold_millis=hold,
-                granted_millis=amount,
-                created_at=now,
-            )
-            if amount
-            else None
-        )
+    grant = _lend(campaign_id, hold, _size(hold, previous, spent, now), epoch, now)
     if grant is None:
         budget.release_refill_claim(
             campaign_id,
@@ -207,8 +222,8 @@ def refill(campaign_id: str, *, now: dt.datetime | None = None) -> bool:
         campaign_id=campaign_id,
         grant_id=grant.id,
         day=day.isoformat(),
-        amount=amount,
-        low=amount // 2,
+        amount=grant.granted_millis,
+        low=grant.granted_millis // 2,
         epoch=epoch,
     )
     if credited != 1:
@@ -229,41 +244,20 @@ def _renew(campaign_id: str, old_id: int, avail: int, now: dt.datetime) -> bool 
     previous = BudgetGrant.objects.filter(pk=old_id, epoch=epoch, closed_at=None).first()
     if not epoch or previous is None:
         return None
-    row = (
-        Campaign.objects.filter(pk=campaign_id)
-        .values("bid_strategy", "max_bid_amount", "status")
-        .first()
-    )
-    if row is None or row["status"] != Campaign.Status.ACTIVE:
+    hold = _live_hold(campaign_id)
+    if hold is None or hold != previous.hold_millis:
         return None
-    hold = engine.hold_millis(row["bid_strategy"], row["max_bid_amount"])
-    if hold != previous.hold_millis:
-        return None
-    day = clock.utc_day(now)
     spent = max(previous.granted_millis - avail, 0)
-    with transaction.atomic():
-        amount = _take(campaign_id, hold, _size(hold, previous, spent, now), now)
-        grant = (
-            BudgetGrant.objects.create(
-                campaign_id=campaign_id,
-                epoch=epoch,
-                day=day,
-                hold_millis=hold,
-                granted_millis=amount,
-                created_at=now,
-            )
-            if amount
-            else None
-        )
+    grant = _lend(campaign_id, hold, _size(hold, previous, spent, now), epoch, now)
     if grant is None:
         return None
     status, left = budget.swap(
         campaign_id=campaign_id,
         old=old_id,
         grant_id=grant.id,
-        day=day.isoformat(),
-        amount=amount,
-        low=amount // 2,
+        day=grant.day.isoformat(),
+        amount=grant.granted_millis,
+        low=grant.granted_millis // 2,
         epoch=epoch,
     )
     if status != 1:
