@@ -246,6 +246,20 @@ def test_a_key_lookup_that_fails_is_a_503_at_once(both, monkeypatch):
     assert answered["Retry-After"] == "1"
 
 
+def _served_match(key: str, n: int):
+    """A match as the production server hands it to adnet.wsgi: the response iterable, whose
+    close() the server calls once the answer is sent."""
+    body = json.dumps({**BODY, "payerWallet": evm_address(n)}).encode()
+    environ = _environ(
+        "/v1/match",
+        "POST",
+        body,
+        CONTENT_TYPE="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    return production_application(environ, lambda status, headers: None)
+
+
 def test_grants_are_renewed_after_the_answer_not_before(facilitator_key, monkeypatch):
     """The match that takes a grant below its low mark answers at once, and the server tops
     the grant up once that answer is sent (WSGI close()); the top-up task then leaves it
@@ -261,15 +275,7 @@ def test_grants_are_renewed_after_the_answer_not_before(facilitator_key, monkeyp
     campaign = CampaignFactory(max_bid_amount=1000, budget_total=100_000, budget_daily=100_000)
 
     def call(n: int):
-        body = json.dumps({**BODY, "payerWallet": evm_address(n)}).encode()
-        environ = _environ(
-            "/v1/match",
-            "POST",
-            body,
-            CONTENT_TYPE="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {facilitator_key}",
-        )
-        answer = production_application(environ, lambda status, headers: None)
+        answer = _served_match(facilitator_key, n)
         return answer, json.loads(b"".join(answer))["matched"]
 
     def live() -> int:
@@ -317,15 +323,7 @@ def test_a_refill_after_the_answer_that_fails_frees_the_campaign_for_the_next(
     monkeypatch.setattr(FastMatch, "request_finished", lambda self: None)
     monkeypatch.setattr("django.conf.settings.GRANT_MIN_HOLDS", 1)  # spent by one match
     CampaignFactory(max_bid_amount=1000, budget_total=100_000, budget_daily=100_000)
-    body = json.dumps({**BODY, "payerWallet": evm_address(1)}).encode()
-    environ = _environ(
-        "/v1/match",
-        "POST",
-        body,
-        CONTENT_TYPE="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {facilitator_key}",
-    )
-    answer = production_application(environ, lambda status, headers: None)
+    answer = _served_match(facilitator_key, 1)
     assert json.loads(b"".join(answer))["matched"] is True
     real_refill = grants.refill
 
