@@ -581,7 +581,7 @@ def release_expired_holds(*, now: dt.datetime | None = None, limit: int = 1000) 
                 released.append(placement_id)
     if released:
         grants.budget_freed(
-            Placement.objects.filter(pk__in=released).values_list("campaign_id", flat=True),
+            Placement.objects.filter(pk__in=released).values_list("campaign_id", "hold_day"),
             now=now,
         )
     return len(released)

@@ -283,15 +283,22 @@ def retire_campaign(campaign_id: str, *, now: dt.datetime | None = None) -> int:
     return close(grant_id, left, now) if grant_id is not None else 0
 
 
-def budget_freed(campaign_ids, *, now: dt.datetime | None = None) -> None:
+def budget_freed(freed, *, now: dt.datetime | None = None) -> None:
     """Budget came back to these campaigns (holds released): a refill that found none may
-    be tried again at once. Best effort."""
+    be tried again at once. `freed` holds (campaign id, hold day) pairs; the pauses of the
+    hold's day and of `now`'s day are cleared (a hold of yesterday frees the total budget
+    today). Best effort."""
     if not budget.enabled():
         return
-    day = clock.utc_day(now or clock.now()).isoformat()
+    today = clock.utc_day(now or clock.now())
+    pauses = set()
+    for campaign_id, hold_day in freed:
+        pauses.add((str(campaign_id), today.isoformat()))
+        if hold_day is not None and hold_day != today:
+            pauses.add((str(campaign_id), hold_day.isoformat()))
     try:
-        for campaign_id in set(campaign_ids):
-            budget.release_refill_claim(str(campaign_id), day)
+        for campaign_id, day in sorted(pauses):
+            budget.release_refill_claim(campaign_id, day)
     except budget.redis.RedisError:
         logger.warning("could not clear refill pauses; they run out by themselves")
 

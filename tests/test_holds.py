@@ -39,15 +39,29 @@ def _no_evidence_grace(settings):
     settings.EVIDENCE_GRACE_SECONDS = 0
 
 
+def _next_utc_midnight() -> dt.datetime:
+    today = timezone.now().date()
+    return dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+
 @pytest.mark.django_db(transaction=True)  # journal entries leave Redis on commit
-def test_expired_holds_are_released_once_and_free_the_budget(facilitator_client):
+@pytest.mark.parametrize(
+    "released_at",
+    [
+        lambda: timezone.now() + dt.timedelta(seconds=611),  # past the window and the margin
+        # The release runs after midnight (a late worker): today's refill pause goes too.
+        lambda: _next_utc_midnight() + dt.timedelta(seconds=611),
+    ],
+    ids=["same-day", "after-midnight"],
+)
+def test_expired_holds_are_released_once_and_free_the_budget(facilitator_client, released_at):
     campaign = CampaignFactory(
         max_bid_amount=1000, budget_total=2000, budget_daily=2000, attribution_window_seconds=600
     )
     assert place(facilitator_client, 1)["matched"] and place(facilitator_client, 2)["matched"]
     assert place(facilitator_client, 3)["matched"] is False  # full
 
-    later = timezone.now() + dt.timedelta(seconds=611)  # past the window and the margin
+    later = released_at()
     assert release(later) == 2
     assert release(later) == 0  # idempotent
     campaign.refresh_from_db()
