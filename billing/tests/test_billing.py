@@ -137,9 +137,10 @@ def test_last_touch_among_several_eligible_placements(facilitator_client):
         assert match(facilitator_client, tx_hash=tx(n))["matched"]
     written()
     placements = list(Placement.objects.order_by("matched_at"))
-    # Make the middle one the most recent: it must win, whatever the insertion order.
-    Placement.objects.filter(pk=placements[1].pk).update(
-        matched_at=placements[2].matched_at + dt.timedelta(milliseconds=5)
+    # Make the middle one the most recent: it must win, whatever the insertion order. (The
+    # last one moves back: moving the middle one forward could put it after the payment.)
+    Placement.objects.filter(pk=placements[2].pk).update(
+        matched_at=placements[1].matched_at - dt.timedelta(milliseconds=1)
     )
     match(facilitator_client, url=RECOMMENDED, tx_hash=tx(9))
     attribute()
