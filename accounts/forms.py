@@ -11,7 +11,7 @@ from adnet.core import clock, networks
 from adnet.core.errors import ValidationFailed
 from adnet.core.money import AmountError, format_usdc, parse_usdc
 from campaigns.matching import patterns
-from campaigns.models import Advertiser, Campaign
+from campaigns.models import MAX_ATTRIBUTION_WINDOW_SECONDS, Advertiser, Campaign
 from campaigns.services import check_campaign_values
 from facilitators.models import ApiKey, Facilitator
 
@@ -199,7 +199,7 @@ class CampaignForm(forms.ModelForm):
 
     def clean_attribution_window_seconds(self):
         value = self.cleaned_data.get("attribution_window_seconds")
-        if value is not None and not 60 <= value <= 30 * 24 * 3600:
+        if value is not None and not 60 <= value <= MAX_ATTRIBUTION_WINDOW_SECONDS:
             raise ValidationError("Must be between 60 seconds and 30 days (2592000 seconds).")
         return value
 

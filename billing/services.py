@@ -269,17 +269,39 @@ def _last_touch(
     exclude_request_id: int | None = None,
 ) -> list[Placement]:
     """Eligible placements for a payment, most recent first (last touch wins)."""
+    return list(
+        _touches(
+            payer=payer,
+            network=network,
+            resource_url=resource_url,
+            at=at,
+            exclude_request_id=exclude_request_id,
+        ).order_by("-matched_at")[:5]
+    )
+
+
+def _touches(
+    *,
+    payer: str,
+    network: str,
+    resource_url: str,
+    at: dt.datetime,
+    exclude_request_id: int | None = None,
+):
+    """The placements a payment at `at` may convert: still open, matched before it (and
+    so after touch_horizon), not converted yet."""
     qs = Placement.objects.filter(
         payer=payer,
         network=network,
         conversion_key=campaign_services.conversion_key(resource_url),
         matched_at__lt=at,
+        matched_at__gte=campaign_selectors.touch_horizon(at),
         attribution_deadline__gte=at,
         conversion__isnull=True,
     ).select_related("campaign__advertiser")
     if exclude_request_id is not None:
         qs = qs.exclude(match_request_id=exclude_request_id)
-    return list(qs.order_by("-matched_at")[:5])
+    return qs
 
 
 def attribute_settlement(*, match_request: MatchRequest, now: dt.datetime) -> Conversion | None:

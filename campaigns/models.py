@@ -23,6 +23,13 @@ class Advertiser(models.Model):
         return self.name
 
 
+# The longest attribution window a campaign may have. Every placement's attribution
+# deadline is then at most this long after its match, which bounds the conversion lookups
+# (selectors.open_touches, billing's last touch) to recent placements: a payer's older
+# ones are never read again, however many there are.
+MAX_ATTRIBUTION_WINDOW_SECONDS = 30 * 24 * 3600
+
+
 class Campaign(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -119,6 +126,10 @@ class Campaign(models.Model):
                     day_spent_millis__lte=F("budget_daily") * MILLIS_PER_ATOMIC
                     - F("day_held_millis")
                 ),
+            ),
+            models.CheckConstraint(
+                name="campaign_attribution_window_bounded",
+                condition=Q(attribution_window_seconds__lte=MAX_ATTRIBUTION_WINDOW_SECONDS),
             ),
             models.CheckConstraint(
                 name="campaign_schedule_ordered",

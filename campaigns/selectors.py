@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from campaigns.errors import AdvertiserNotFound, CampaignNotFound
 from campaigns.matching import patterns
 from campaigns.matching.engine import NO_HISTORY, CampaignCard, History
-from campaigns.models import Advertiser, Campaign, Placement
+from campaigns.models import MAX_ATTRIBUTION_WINDOW_SECONDS, Advertiser, Campaign, Placement
 from facilitators.selectors import Principal
 
 # Triples per open-touch query (open_touches).
@@ -25,11 +25,14 @@ TOUCH_PROBES = 500
 # filter on the payers alone would read every open placement of a busy payer. The triples
 # go as one JSON array of [payer, network, key]: one call into the JSON encoder's C code,
 # where three array parameters were adapted value by value in Python by the driver.
+# The index ends with matched_at, and no placement whose match is older than the longest
+# attribution window can still be open: the probe reads only the index range after
+# that (touch_horizon), not every placement the payer was ever shown for that resource.
 OPEN_TOUCH_SQL = (
     "SELECT t->>0, t->>1, t->>2 FROM jsonb_array_elements(%s::jsonb) AS t "  # noqa: S608
     f"CROSS JOIN LATERAL (SELECT 1 FROM {Placement._meta.db_table} p "
     "WHERE p.payer = t->>0 AND p.network = t->>1 AND p.conversion_key = t->>2 "
-    "AND p.attribution_deadline >= %s LIMIT 1) AS open_touch"
+    "AND p.matched_at >= %s AND p.attribution_deadline >= %s LIMIT 1) AS open_touch"
 )
 # Triples per query elsewhere (SQLite, the quick start): an OR of conditions, kept short.
 PORTABLE_TOUCH_PROBES = 100
@@ -143,9 +146,19 @@ def open_touches(
     with connection.cursor() as cursor:
         for start in range(0, len(ordered), TOUCH_PROBES):
             chunk = ordered[start : start + TOUCH_PROBES]
-            cursor.execute(OPEN_TOUCH_SQL, [json.dumps(chunk, separators=(",", ":")), since])
+            cursor.execute(
+                OPEN_TOUCH_SQL,
+                [json.dumps(chunk, separators=(",", ":")), touch_horizon(since), since],
+            )
             found.update(cursor.fetchall())
     return found
+
+
+def touch_horizon(at: dt.datetime) -> dt.datetime:
+    """The earliest match a placement still open for attribution at `at` can have: its
+    deadline is at most MAX_ATTRIBUTION_WINDOW_SECONDS after its match (a campaign
+    constraint)."""
+    return at - dt.timedelta(seconds=MAX_ATTRIBUTION_WINDOW_SECONDS)
 
 
 def _open_touches_portable(
@@ -159,7 +172,9 @@ def _open_touches_portable(
         for payer, network, key in ordered[start : start + PORTABLE_TOUCH_PROBES]:
             touch |= Q(payer=payer, network=network, conversion_key=key)
         found.update(
-            Placement.objects.filter(touch, attribution_deadline__gte=since)
+            Placement.objects.filter(
+                touch, matched_at__gte=touch_horizon(since), attribution_deadline__gte=since
+            )
             .values_list("payer", "network", "conversion_key")
             .distinct()
         )

@@ -107,6 +107,7 @@ def test_a_full_batch_of_triples_probes_the_index_instead_of_reading_every_open_
             "EXPLAIN (FORMAT JSON) " + selectors.OPEN_TOUCH_SQL,
             [
                 json.dumps([[payer, NETWORK, conversion_key(RECOMMENDED)] for payer in unknown]),
+                selectors.touch_horizon(timezone.now()),
                 timezone.now(),
             ],
         )
@@ -128,3 +129,75 @@ def test_triples_beyond_one_query_are_all_asked(facilitator_client, open_touches
     asked = {(evm_address(0x100 + n), NETWORK, key) for n in range(selectors.TOUCH_PROBES + 50)}
     asked.add((touch.payer, NETWORK, key))
     assert open_touches(asked, timezone.now()) == {(touch.payer, NETWORK, key)}
+
+
+def history(template: Placement, count: int, days_ago: int) -> None:
+    """`count` placements like `template`, for the same payer, matched `days_ago` days ago
+    with a half-hour window: closed long since."""
+    matched_at = timezone.now() - dt.timedelta(days=days_ago)
+    requests = []
+    for _ in range(count):
+        request = copy.copy(template.match_request)
+        request.pk, request.uid, request.received_at = None, uuid.uuid4(), matched_at
+        requests.append(request)
+    requests = MatchRequest.objects.bulk_create(requests)
+    rows = []
+    for request in requests:
+        row = copy.copy(template)
+        row.pk, row.match_request, row.matched_at = uuid.uuid4(), request, matched_at
+        row.attribution_deadline = matched_at + dt.timedelta(minutes=30)
+        rows.append(row)
+    Placement.objects.bulk_create(rows)
+
+
+def rows_read_and_dropped(plan: dict) -> int:
+    """Rows a plan's nodes read and then dropped by a filter (EXPLAIN ANALYZE)."""
+    dropped = plan.get("Rows Removed by Filter", 0)
+    return dropped + sum(rows_read_and_dropped(child) for child in plan.get("Plans", []))
+
+
+def analyzed(sql: str, params: list) -> dict:
+    """The executed plan, with the index the lookups are meant to use (no table scans)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return plan[0]["Plan"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_payers_placements_older_than_the_longest_window_are_not_read(facilitator_client):
+    """A busy payer accumulates placements for the same resource; those matched before the
+    longest attribution window cannot be open and stay out of both conversion lookups."""
+    from billing.services import _touches
+
+    recent = placed(facilitator_client, evm_address(1))
+    history(recent, 200, days_ago=31)
+    key = conversion_key(RECOMMENDED)
+    now = timezone.now()
+    probe = analyzed(
+        selectors.OPEN_TOUCH_SQL,
+        [json.dumps([[recent.payer, NETWORK, key]]), selectors.touch_horizon(now), now],
+    )
+    assert rows_read_and_dropped(probe) == 0
+
+    later = now + dt.timedelta(minutes=1)
+    touches = _touches(payer=recent.payer, network=NETWORK, resource_url=RECOMMENDED, at=later)
+    assert list(touches) == [recent]
+    sql, params = touches.query.sql_with_params()
+    assert rows_read_and_dropped(analyzed(sql, list(params))) == 0
+
+
+@pytest.mark.django_db
+def test_a_campaign_window_past_the_longest_is_refused_by_the_database():
+    from django.db import IntegrityError, transaction
+
+    from campaigns.models import MAX_ATTRIBUTION_WINDOW_SECONDS
+
+    campaign = CampaignFactory(attribution_window_seconds=MAX_ATTRIBUTION_WINDOW_SECONDS)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(campaign).objects.filter(pk=campaign.pk).update(
+            attribution_window_seconds=MAX_ATTRIBUTION_WINDOW_SECONDS + 1
+        )

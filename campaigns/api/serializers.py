@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from adnet.core import networks
 from campaigns.api import fields
-from campaigns.models import Campaign
+from campaigns.models import MAX_ATTRIBUTION_WINDOW_SECONDS, Campaign
 
 
 class StrictSerializer(serializers.Serializer):
@@ -87,7 +87,7 @@ class CampaignInputSerializer(StrictSerializer):
     bid_strategy = serializers.ChoiceField(choices=Campaign.BidStrategy.values, required=False)
     pacing = serializers.ChoiceField(choices=Campaign.Pacing.values, required=False)
     attribution_window_seconds = serializers.IntegerField(
-        min_value=60, max_value=30 * 24 * 3600, required=False
+        min_value=60, max_value=MAX_ATTRIBUTION_WINDOW_SECONDS, required=False
     )
     frequency_cap = serializers.IntegerField(
         min_value=1,
