@@ -291,11 +291,11 @@ def budget_freed(freed, *, now: dt.datetime | None = None) -> None:
     if not budget.enabled():
         return
     today = clock.utc_day(now or clock.now())
-    pauses = set()
-    for campaign_id, hold_day in freed:
-        pauses.add((str(campaign_id), today.isoformat()))
-        if hold_day is not None and hold_day != today:
-            pauses.add((str(campaign_id), hold_day.isoformat()))
+    pauses = {
+        (str(campaign_id), day.isoformat())
+        for campaign_id, hold_day in freed
+        for day in (today, hold_day)
+    }
     try:
         for campaign_id, day in sorted(pauses):
             budget.release_refill_claim(campaign_id, day)
