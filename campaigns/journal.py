@@ -235,20 +235,22 @@ def catch_up() -> None:
 
 
 def _parse(entries) -> tuple[list[list], list[_Placed]]:
-    fields = [{_text(k): v for k, v in raw.items()} for _, raw in entries]
+    # Field names as Redis returns them (bytes): decoding each name of each entry took
+    # about a tenth of the worker's time.
+    fields = [raw for _, raw in entries]
     # The JSON texts of the whole batch, decoded by one call into the decoder's C code.
-    requests = _decoded([item["r"] for item in fields])
+    requests = _decoded([item[b"r"] for item in fields])
     with_placement = [
-        (item, record) for item, record in zip(fields, requests, strict=True) if "c" in item
+        (item, record) for item, record in zip(fields, requests, strict=True) if b"c" in item
     ]
-    details = _decoded([item["d"] for item, _ in with_placement])
+    details = _decoded([item[b"d"] for item, _ in with_placement])
     placed = [
         _Placed(
             uid=record[0],
-            campaign_id=_text(item["c"]),
-            grant_id=int(item["g"]),
-            hold=int(item["h"]),
-            cap=int(item["k"]),
+            campaign_id=item[b"c"].decode(),
+            grant_id=int(item[b"g"]),
+            hold=int(item[b"h"]),
+            cap=int(item[b"k"]),
             detail=detail,
             request=record,
         )
@@ -368,8 +370,14 @@ def _insert_requests(requests: list[list], placed: list[_Placed]) -> dict[str, i
         "matched",
         "attributed",
     )
-    returned = _insert(MatchRequest, names, rows, "ON CONFLICT (uid) DO NOTHING RETURNING id, uid")
-    return {uid.hex: pk for pk, uid in returned}
+    # The uid comes back as the hex text the journal uses (no UUID object per row).
+    returned = _insert(
+        MatchRequest,
+        names,
+        rows,
+        "ON CONFLICT (uid) DO NOTHING RETURNING id, replace(uid::text, '-', '')",
+    )
+    return {uid: pk for pk, uid in returned}
 
 
 def _over_cap(placed: list[_Placed], days: dict[int, str]) -> set[str]:
@@ -381,22 +389,33 @@ def _over_cap(placed: list[_Placed], days: dict[int, str]) -> set[str]:
     if not groups:
         return set()
     table = PayerDailyCount._meta.db_table
+    # Each group goes with the cap its first placement was matched under, and only the
+    # groups now past it come back (none unless Redis lost its counts): reading every
+    # counter back into Python cost the worker a few microseconds per record.
     rows = [
-        (campaign_id, payer, day, len(items)) for (campaign_id, payer, day), items in groups.items()
+        (campaign_id, payer, day, len(items), items[0].cap)
+        for (campaign_id, payer, day), items in groups.items()
     ]
-    returned = _insert(
-        PayerDailyCount,
-        ("campaign", "payer", "day", "count"),
-        rows,
+    sql = (
+        "WITH batch AS (SELECT (r->>0)::uuid AS campaign_id, (r->>1) AS payer, "  # noqa: S608
+        "(r->>2)::date AS day, (r->>3)::integer AS added, (r->>4)::bigint AS cap "
+        "FROM jsonb_array_elements(%s::jsonb) AS r), "
+        f"counted AS (INSERT INTO {table} (campaign_id, payer, day, count) "
+        "SELECT campaign_id, payer, day, added FROM batch "
         f"ON CONFLICT (campaign_id, payer, day) DO UPDATE SET count = {table}.count + "
-        "EXCLUDED.count RETURNING campaign_id, payer, day, count",
+        "EXCLUDED.count RETURNING campaign_id, payer, day, count) "
+        "SELECT counted.campaign_id::text, counted.payer, "
+        "to_char(counted.day, 'YYYY-MM-DD'), counted.count - batch.cap "
+        "FROM counted JOIN batch USING (campaign_id, payer, day) "
+        "WHERE counted.count > batch.cap"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json.dumps(rows, separators=(",", ":"))])
+        returned = cursor.fetchall()
     over: set[str] = set()
-    for campaign_id, payer, day, count in returned:
-        items = groups[(str(campaign_id), payer, str(day))]
-        excess = count - items[0].cap
-        if excess > 0:
-            over.update(item.uid for item in items[-excess:])
+    for campaign_id, payer, day, excess in returned:
+        items = groups[(campaign_id, payer, day)]
+        over.update(item.uid for item in items[-excess:])
     return over
 
 

@@ -12,7 +12,14 @@ from rest_framework.test import APIClient
 
 from billing import services as billing
 from campaigns import budget, catalog, grants, journal
-from campaigns.models import BudgetGrant, Campaign, CatalogVersion, MatchRequest, Placement
+from campaigns.models import (
+    BudgetGrant,
+    Campaign,
+    CatalogVersion,
+    MatchRequest,
+    PayerDailyCount,
+    Placement,
+)
 from tests.factories import CampaignFactory, evm_address
 from tests.support.journal import lent
 
@@ -107,6 +114,27 @@ def test_the_frequency_cap_holds_across_a_flush(facilitator_key):
     journal.drain()  # but PostgreSQL's count catches it: that placement cannot bill
     held = Placement.objects.filter(campaign=campaign, hold_millis__gt=0).count()
     assert held == 2
+    grants.reap()
+    books_hold(campaign)
+
+
+def test_after_a_flush_only_the_placements_past_the_cap_in_a_batch_lose_their_hold(
+    facilitator_key,
+):
+    campaign = CampaignFactory(frequency_cap=3, budget_total=100_000, budget_daily=100_000)
+    assert [match(facilitator_key, 7)["matched"] for _ in range(2)] == [True, True]
+    journal.drain()
+    flush()  # Redis forgets the payer's count...
+    assert [match(facilitator_key, 7)["matched"] for _ in range(3)] == [True, True, True]
+    journal.drain()  # ...and one batch takes PostgreSQL's count from 2 to 5, cap 3
+    holds = list(
+        Placement.objects.filter(campaign=campaign)
+        .order_by("matched_at")
+        .values_list("hold_millis", "state")
+    )
+    assert [hold > 0 for hold, _ in holds] == [True, True, True, False, False]
+    assert [state for _, state in holds[3:]] == ["expired", "expired"]
+    assert PayerDailyCount.objects.get(campaign=campaign).count == 5
     grants.reap()
     books_hold(campaign)
 
