@@ -396,10 +396,14 @@ def _over_cap(placed: list[_Placed], days: dict[int, str]) -> set[str]:
         (campaign_id, payer, day, len(items), items[0].cap)
         for (campaign_id, payer, day), items in groups.items()
     ]
+    # The batch's fields cast as _insert casts them, from the model's own column types.
+    fields = [PayerDailyCount._meta.get_field(name) for name in ("campaign", "payer", "day")]
+    columns = ", ".join(
+        f"{_value_sql(i, field)} AS {field.column}" for i, field in enumerate(fields)
+    )
     sql = (
-        "WITH batch AS (SELECT (r->>0)::uuid AS campaign_id, (r->>1) AS payer, "  # noqa: S608
-        "(r->>2)::date AS day, (r->>3)::integer AS added, (r->>4)::bigint AS cap "
-        "FROM jsonb_array_elements(%s::jsonb) AS r), "
+        f"WITH batch AS (SELECT {columns}, (r->>3)::integer AS added, "  # noqa: S608
+        "(r->>4)::bigint AS cap FROM jsonb_array_elements(%s::jsonb) AS r), "
         f"counted AS (INSERT INTO {table} (campaign_id, payer, day, count) "
         "SELECT campaign_id, payer, day, added FROM batch "
         f"ON CONFLICT (campaign_id, payer, day) DO UPDATE SET count = {table}.count + "
