@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery, signals
+from django.db import close_old_connections
 
 from adnet.core import heap, requestid
 
@@ -19,6 +20,19 @@ def _freeze_imports(**kwargs):
     """The worker, and each pool process it starts, keeps what it has imported out of full
     garbage collections, which otherwise walked it every few seconds (adnet.core.heap)."""
     heap.freeze_imports()
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _keep_database_connection(task=None, **kwargs):
+    """Around every task, the rule a web request follows: a connection older than
+    CONN_MAX_AGE, or left broken by an error, is closed; one kept is health-checked before
+    its first query. Celery's own rule (close after every task, settings.CELERY_DB_REUSE_MAX)
+    made the worker connect to PostgreSQL for each task, a new server process whose
+    catalog and foreign-key plans start cold. Tasks run inline (eager) are the caller's."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    close_old_connections()
 
 
 @signals.before_task_publish.connect

@@ -199,6 +199,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TIMEZONE = "UTC"
+# Celery's Django fixup closes the database connection before and after every task unless
+# this is set; it then closes it every this many tasks. Between, the worker keeps its
+# connection as the web server does (CONN_MAX_AGE, health check): adnet.celery.
+CELERY_DB_REUSE_MAX = env_int("WORKER_DB_REUSE_MAX", 1000)
 CELERY_BEAT_SCHEDULE = {
     # Matching's records, from the Redis stream into PostgreSQL (campaigns.journal).
     "drain-match-journal": {"task": "campaigns.tasks.drain_journal", "schedule": 1.0},

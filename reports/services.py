@@ -256,8 +256,10 @@ def _day_lock(day: dt.date) -> Iterator[None]:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, day.toordinal()])
         except DatabaseError:
-            # The session is gone or broken; its locks went with it.
+            # Closing the session releases its locks: connections are kept between requests
+            # and tasks (CONN_MAX_AGE), so one left open could hold this lock for a minute.
             logger.warning("could not release the rollup lock of %s", day)
+            connection.close()
 
 
 @contextmanager

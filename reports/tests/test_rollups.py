@@ -474,3 +474,28 @@ def test_concurrent_rebuilds_of_one_day_take_turns(monkeypatch):
         thread.join()
     assert errors == []
     assert snapshot() == expected
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_day_lock_that_cannot_be_released_goes_with_its_session():
+    """Connections outlive requests and tasks (CONN_MAX_AGE): a failed unlock must not leave
+    the day locked for the next rebuild, in this process or another."""
+    from django.db import DatabaseError, connection
+
+    def refuse_unlock(execute, sql, params, many, context):
+        if "pg_advisory_unlock" in sql:
+            raise DatabaseError("connection lost")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(refuse_unlock), services._day_lock(DAY1):
+        pass
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_try_advisory_lock(%s, %s)", [services.LOCK_CLASS, DAY1.toordinal()]
+            )
+            assert cursor.fetchone() == (True,)
+    finally:
+        other.close()
