@@ -27,9 +27,10 @@ def _freeze_imports(**kwargs):
 def _keep_database_connection(task=None, **kwargs):
     """Around every task, the rule a web request follows: a connection older than
     CONN_MAX_AGE, or left broken by an error, is closed; one kept is health-checked before
-    its first query. Celery's own rule (close after every task, settings.CELERY_DB_REUSE_MAX)
-    made the worker connect to PostgreSQL for each task, a new server process whose
-    catalog and foreign-key plans start cold. Tasks run inline (eager) are the caller's."""
+    its first query. Celery's own rule (close before and after every task, unless
+    settings.CELERY_DB_REUSE_MAX) made the worker connect to PostgreSQL for each task, a
+    new server process whose catalog and foreign-key plans start cold. Tasks run inline
+    (eager) are the caller's."""
     if task is not None and getattr(task.request, "is_eager", False):
         return
     close_old_connections()
