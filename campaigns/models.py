@@ -148,8 +148,13 @@ class MatchRequest(models.Model):
     # Chosen when the request is answered; a placement made for it has the same id. The
     # journal drain writes each request once by it (campaigns.journal).
     uid = models.UUIDField(unique=True, null=True, blank=True, editable=False)
+    # No index: nothing looks requests up by facilitator (reports group by it over a time
+    # range), and facilitators are suspended, never deleted (facilitators.admin).
     facilitator = models.ForeignKey(
-        "facilitators.Facilitator", on_delete=models.PROTECT, related_name="match_requests"
+        "facilitators.Facilitator",
+        on_delete=models.PROTECT,
+        related_name="match_requests",
+        db_index=False,
     )
     received_at = models.DateTimeField(db_index=True)
     resource_url = models.CharField(max_length=2048)
@@ -201,8 +206,12 @@ class Placement(models.Model):
     campaign = models.ForeignKey(
         Campaign, on_delete=models.PROTECT, related_name="placements", db_index=False
     )
+    # No index, as on MatchRequest.facilitator.
     facilitator = models.ForeignKey(
-        "facilitators.Facilitator", on_delete=models.PROTECT, related_name="placements"
+        "facilitators.Facilitator",
+        on_delete=models.PROTECT,
+        related_name="placements",
+        db_index=False,
     )
     match_request = models.OneToOneField(
         MatchRequest, on_delete=models.PROTECT, related_name="placement"
@@ -239,9 +248,11 @@ class Placement(models.Model):
 
     class Meta:
         # Each index costs every match the journal writes (a fifth of a placement's insert
-        # apiece): attribution reads by payer through the one with the conversion key.
+        # apiece), so each one here has a reader: attribution reads by payer through the one
+        # with the conversion key; events, beacons and clicks find a placement by its key;
+        # expired holds are found by release_at. None on state: every change of state would
+        # write it again, and nothing but the admin's filter reads by state.
         indexes = [
-            models.Index(fields=["state", "expires_at"]),
             models.Index(fields=["campaign", "matched_at"]),
             models.Index(fields=["payer", "network", "conversion_key", "matched_at"]),
             models.Index(

@@ -13,6 +13,11 @@ class FacilitatorAdmin(admin.ModelAdmin):
     search_fields = ("name", "id")
     readonly_fields = ("id", "created_at")
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Suspended, never deleted: its requests, placements and charges name it (and
+        # those tables keep no index by facilitator to find them with).
+        return False
+
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):

@@ -226,3 +226,27 @@ def test_operator_issues_keys_shown_once(client):
 def test_password_reset_is_linked_from_login(client):
     page = client.get(reverse("admin:login")).content.decode()
     assert reverse("admin_password_reset") in page
+
+
+def test_facilitators_are_suspended_not_deleted(client):
+    operator = get_user_model().objects.create_superuser("op", password="pw-long-enough-1")
+    client.force_login(operator)
+    facilitator = factories.FacilitatorFactory()
+    response = client.post(
+        reverse("admin:facilitators_facilitator_delete", args=[facilitator.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 403
+    listing = client.get(reverse("admin:facilitators_facilitator_changelist")).content.decode()
+    assert "delete_selected" not in listing
+    response = client.post(
+        reverse("admin:facilitators_facilitator_changelist"),
+        {"action": "delete_selected", "_selected_action": [str(facilitator.pk)], "post": "yes"},
+    )
+    assert Facilitator.objects.filter(pk=facilitator.pk).exists()
+    response = client.post(
+        reverse("admin:facilitators_facilitator_change", args=[facilitator.pk]),
+        {"name": facilitator.name, "status": "suspended"},
+    )
+    assert response.status_code == 302
+    facilitator.refresh_from_db()
+    assert facilitator.status == Facilitator.Status.SUSPENDED
