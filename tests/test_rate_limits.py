@@ -35,6 +35,17 @@ def fresh_counters(settings):
     settings.CACHES = {"default": cache}
 
 
+@pytest.fixture
+def standing_clock(monkeypatch):
+    """The counting windows' clock (ours and django-ratelimit's) stands 0.4 s into a minute
+    and an hour, so no window ends between a test's requests."""
+    import django_ratelimit.core
+
+    standing = SimpleNamespace(time=lambda: 1_800_000_000.4)
+    monkeypatch.setattr(ratelimits, "time", standing)
+    monkeypatch.setattr(django_ratelimit.core, "time", standing)
+
+
 def test_a_key_over_its_limit_gets_429_while_another_key_is_unaffected(
     settings, fresh_counters, monkeypatch
 ):
@@ -54,7 +65,9 @@ def test_a_key_over_its_limit_gets_429_while_another_key_is_unaffected(
     assert key_b.post("/v1/match", MATCH, format="json").status_code == 200
 
 
-def test_each_kind_of_key_has_its_own_limit(settings, fresh_counters, operator_client):
+def test_each_kind_of_key_has_its_own_limit(
+    settings, fresh_counters, standing_clock, operator_client
+):
     settings.API_RATE_LIMITS = {
         **settings.API_RATE_LIMITS,
         "operator": "2/m",
@@ -84,8 +97,8 @@ def test_match_fails_open_when_the_counter_store_is_down(settings):
     ]
 
 
-def test_admin_sign_in_is_throttled_and_fails_closed(settings, fresh_counters):
-    settings.ADMIN_LOGIN_RATE = "3/h"  # an hour window: four posts never straddle one
+def test_admin_sign_in_is_throttled_and_fails_closed(settings, fresh_counters, standing_clock):
+    settings.ADMIN_LOGIN_RATE = "3/h"
     client = Client()
     statuses = [
         client.post("/admin/login/", {"username": "x", "password": "y"}).status_code
@@ -104,7 +117,7 @@ def test_admin_sign_in_is_throttled_and_fails_closed(settings, fresh_counters):
 
 
 def test_beacon_floods_get_the_usual_answer_but_do_not_count(
-    settings, fresh_counters, facilitator_client
+    settings, fresh_counters, standing_clock, facilitator_client
 ):
     from campaigns.models import Placement
     from tests.factories import CampaignFactory
