@@ -60,7 +60,7 @@ def books_hold(campaign: Campaign) -> None:
     assert billing.reconcile().mismatches == []
 
 
-def test_a_flush_in_the_middle_of_concurrent_matches_never_overspends(facilitator_key):
+def test_a_flush_in_the_middle_of_concurrent_matches_never_overspends(facilitator_key, settings):
     k = 30
     campaign = CampaignFactory(max_bid_amount=1000, budget_total=k * 1000, budget_daily=k * 1000)
     settings.GRANT_MIN_HOLDS = 10  # several grants, so one is live when Redis goes
