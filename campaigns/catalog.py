@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from django.db import connections
 from django.db.models import Q
 
-from adnet.core import clock, heap
+from adnet.core import clock, heap, sched
 from campaigns import budget
 from campaigns.matching import engine
 from campaigns.matching.engine import NO_HISTORY, CampaignCard
@@ -250,6 +250,9 @@ def prepare(now: dt.datetime) -> bool:
 def _rebuild_in_background() -> None:
     global _current
     generation = _generation
+    # Started by a request thread: not its short time slice (adnet.core.sched), which
+    # would let this long build take a core from other processes' requests as they wake.
+    sched.request_slice(0)
     interval = sys.getswitchinterval()
     sys.setswitchinterval(_BUILD_SWITCH_INTERVAL)
     try:

@@ -97,3 +97,23 @@ def test_sigterm_stops_the_server(stack):
     assert server.popen.wait(timeout=15) == 0
     with pytest.raises(ConnectionRefusedError):
         procs.request(port, "GET", "/v1/ping", timeout=2)
+
+
+def test_each_worker_serves_requests_on_a_short_time_slice(stack):
+    """The request thread of every uWSGI worker asks Linux for a 100 µs slice
+    (settings.WEB_SCHED_SLICE_US, adnet.core.sched); the master keeps the kernel's."""
+    from pathlib import Path
+
+    from adnet.core import sched
+
+    if sched.slice_ns() is None:
+        pytest.fail("this machine cannot read time slices (Linux on x86_64 or aarch64 needed)")
+    master = stack.processes[0].popen.pid
+    status, _, _ = procs.request(stack.web_port, "GET", "/v1/ping")
+    assert status == 200
+    workers = [
+        int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    ]
+    assert len(workers) == 2
+    assert [sched.slice_ns(pid) for pid in workers] == [100_000, 100_000]
+    assert sched.slice_ns(master) != 100_000
