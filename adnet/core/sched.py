@@ -6,7 +6,8 @@ earlier deadline when it wakes, so it takes a core from a thread that is in the 
 long stretch of work instead of waiting for that stretch to end. A web process sleeps
 between requests and wakes for each one, while the journal's drain (the Celery worker and
 its PostgreSQL session) runs for 100-200 ms at a time: with a 100 µs slice, the match p99
-at one connection came out 0.15-0.35 ms lower (docs/benchmarks.md).
+at one connection came out 0.16-0.36 ms lower in the medians of two sets of paired rounds
+(docs/benchmarks.md).
 
 The slice is only a request: it changes when a thread runs, not how much CPU it may use,
 and needs no privilege. Kernels without custom slices ignore it; other systems and
