@@ -15,6 +15,7 @@ architectures are left as they are.
 """
 
 import ctypes
+import functools
 import logging
 import platform
 import sys
@@ -39,6 +40,7 @@ class _SchedAttr(ctypes.Structure):
     ]
 
 
+@functools.cache
 def _syscalls() -> tuple[ctypes.CDLL, int, int] | None:
     numbers = _SYSCALLS.get(platform.machine())
     if not sys.platform.startswith("linux") or numbers is None:

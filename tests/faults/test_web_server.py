@@ -5,9 +5,11 @@ import datetime as dt
 import http.client
 import json
 import signal
+from pathlib import Path
 
 import pytest
 
+from adnet.core import sched
 from events.models import SettlementEvent
 from facilitators import services as facilitator_services
 from tests.factories import FacilitatorFactory
@@ -102,10 +104,6 @@ def test_sigterm_stops_the_server(stack):
 def test_each_worker_serves_requests_on_a_short_time_slice(stack):
     """The request thread of every uWSGI worker asks Linux for a 100 µs slice
     (settings.WEB_SCHED_SLICE_US, adnet.core.sched); the master keeps the kernel's."""
-    from pathlib import Path
-
-    from adnet.core import sched
-
     if sched.slice_ns() is None:
         pytest.fail("this machine cannot read time slices (Linux on x86_64 or aarch64 needed)")
     master = stack.processes[0].popen.pid
