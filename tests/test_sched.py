@@ -56,14 +56,16 @@ def test_asking_for_zero_gives_back_the_kernels_default():
 
 def test_the_slice_keeps_the_threads_nice_value_and_policy():
     def ask():
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)  # this thread only
+        # This thread only: a nice value and a policy other than the defaults, to be kept.
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
         sched.request_slice(100)
         return (
             os.getpriority(os.PRIO_PROCESS, threading.get_native_id()),
             os.sched_getscheduler(0),
         )
 
-    assert in_a_thread(ask) == (5, os.SCHED_OTHER)
+    assert in_a_thread(ask) == (5, os.SCHED_BATCH)
 
 
 @pytest.mark.django_db(transaction=True)
