@@ -113,5 +113,12 @@ def test_each_worker_serves_requests_on_a_short_time_slice(stack):
         int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()
     ]
     assert len(workers) == 2
+    # Each worker imports the application on its own (lazy-apps) and asks last: the one that
+    # did not answer the request above may still be starting.
+    procs.wait_for(
+        lambda: [sched.slice_ns(pid) for pid in workers] == [100_000, 100_000],
+        timeout=procs.START_TIMEOUT,
+        what="both workers to finish starting",
+    )
     assert [sched.slice_ns(pid) for pid in workers] == [100_000, 100_000]
     assert sched.slice_ns(master) != 100_000
