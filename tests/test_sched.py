@@ -1,7 +1,6 @@
 """The time slice a web process's request thread asks for (adnet.core.sched)."""
 
 import os
-import platform
 import threading
 
 import pytest
@@ -9,8 +8,7 @@ import pytest
 from adnet.core import sched
 
 pytestmark = pytest.mark.skipif(
-    tuple(int(n) for n in platform.release().split(".")[:2] if n.isdigit()) < (6, 12),
-    reason="custom time slices came with Linux 6.12",
+    not sched.custom_slices(), reason="custom time slices came with Linux 6.12"
 )
 
 
@@ -94,3 +92,13 @@ def test_the_catalogs_background_rebuild_does_not_keep_a_request_threads_slice(m
     catalog._background.release()
     assert seen == [default]
     assert catalog._current is not first
+
+
+def test_finding_out_whether_slices_are_kept_leaves_the_callers_slice_alone():
+    def probe_then_read():
+        before = sched.slice_ns()
+        return sched.custom_slices(), before, sched.slice_ns()
+
+    supported, before, after = in_a_thread(probe_then_read)
+    assert supported is True
+    assert after == before != 123_000

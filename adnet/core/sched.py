@@ -19,6 +19,7 @@ import functools
 import logging
 import platform
 import sys
+import threading
 
 logger = logging.getLogger(__name__)
 
@@ -83,3 +84,17 @@ def request_slice(microseconds: int) -> bool:
         logger.info("time slice not set: errno %s", ctypes.get_errno())
         return False
     return True
+
+
+def custom_slices() -> bool:
+    """Whether this kernel keeps a slice asked for (Linux 6.12 and later): asked and read
+    back in a throwaway thread, so the caller's own slice is left as it is."""
+    seen = []
+
+    def probe():
+        seen.append(request_slice(123) and slice_ns() == 123_000)
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    return seen == [True]
