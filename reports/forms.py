@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from adnet.core import clock, networks
 from campaigns.models import Advertiser, Campaign
@@ -11,6 +12,10 @@ from reports.selectors import ReportFilter
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
+# The days a report may name: their bounds, a day either side and the default start stay
+# within what dates and timestamps can hold.
+FIRST_DAY = dt.date(1970, 1, 1)
+LAST_DAY = dt.date(9998, 12, 31)
 
 
 class CampaignChoice(forms.ModelChoiceField):
@@ -21,12 +26,14 @@ class CampaignChoice(forms.ModelChoiceField):
 class ReportFilterForm(forms.Form):
     start = forms.DateField(
         required=False,
+        validators=[MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)],
         label="From (UTC day)",
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=f"Default: {DEFAULT_DAYS} days ago.",
     )
     end = forms.DateField(
         required=False,
+        validators=[MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)],
         label="Before (UTC day, not included)",
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Default: tomorrow, so today is included.",
@@ -73,10 +80,10 @@ class ReportFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        end = data.get("end") or self.today + dt.timedelta(days=1)
-        start = data.get("start") or end - dt.timedelta(days=DEFAULT_DAYS)
         if "start" in self.errors or "end" in self.errors:
             return data
+        end = data.get("end") or self.today + dt.timedelta(days=1)
+        start = data.get("start") or end - dt.timedelta(days=DEFAULT_DAYS)
         if start >= end:
             self.add_error("end", "Must be after the start day.")
         elif (end - start).days > MAX_DAYS:
