@@ -16,6 +16,7 @@ DEFAULT_DAYS = 30
 # within what dates and timestamps can hold.
 FIRST_DAY = dt.date(1970, 1, 1)
 LAST_DAY = dt.date(9998, 12, 31)
+DAY_INPUT = {"type": "date", "min": FIRST_DAY.isoformat(), "max": LAST_DAY.isoformat()}
 
 
 class CampaignChoice(forms.ModelChoiceField):
@@ -28,14 +29,14 @@ class ReportFilterForm(forms.Form):
         required=False,
         validators=[MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)],
         label="From (UTC day)",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs=DAY_INPUT),
         help_text=f"Default: {DEFAULT_DAYS} days ago.",
     )
     end = forms.DateField(
         required=False,
         validators=[MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)],
         label="Before (UTC day, not included)",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs=DAY_INPUT),
         help_text="Default: tomorrow, so today is included.",
     )
     campaign_id = CampaignChoice(

@@ -12,7 +12,7 @@ from campaigns.api.serializers import ErrorSerializer
 from facilitators.api.permissions import IsOperator
 from reports import selectors
 from reports.api import serializers as out
-from reports.forms import DEFAULT_DAYS, MAX_DAYS, ReportFilterForm
+from reports.forms import DEFAULT_DAYS, FIRST_DAY, LAST_DAY, MAX_DAYS, ReportFilterForm
 from reports.models import Granularity
 from reports.selectors import ReportFilter
 
@@ -26,7 +26,7 @@ FILTER_PARAMS = [
         "end",
         OpenApiTypes.DATE,
         description=f"UTC day after the last one (not included); default tomorrow. "
-        f"At most {MAX_DAYS} days in all.",
+        f"At most {MAX_DAYS} days in all. Both days between {FIRST_DAY} and {LAST_DAY}.",
     ),
     OpenApiParameter("campaign_id", OpenApiTypes.UUID),
     OpenApiParameter("advertiser_id", OpenApiTypes.UUID),

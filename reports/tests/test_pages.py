@@ -188,6 +188,12 @@ def test_invalid_filters_are_explained(two_days, staff):
     response = staff.get("/admin/reports/conversions.csv?network=not-a-network&campaign_id=x")
     assert response.status_code == 400
     assert b"network" in response.content and b"campaign_id" in response.content
+    # A day the reports cannot count from: said on the page, and the inputs say the range.
+    response = staff.get("/admin/reports/?end=0001-01-01")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Ensure this value is greater than or equal to 1970-01-01." in page
+    assert page.count('min="1970-01-01" max="9998-12-31"') == 2
 
 
 def test_every_export_has_the_pages_columns_and_all_rows(two_days, staff):
