@@ -191,10 +191,14 @@ def main() -> int:
                     os.killpg(worker.pid, signal.SIGCONT)
                 elif condition.startswith("idle"):
                     move((idle / "cgroup.procs").read_text().split(), CGROUP)
+                wrk = ""
+                if "p99_answered_ms" in result:  # from wrk: the requests as answered, and its p99
+                    wrk = f"(wrk's p99 {result['p99_ms']:.2f})  "
+                    result |= {f"p{p}_ms": result[f"p{p}_answered_ms"] for p in (50, 90, 99)}
                 print(
                     f"{condition:<8} conns={args.connections:>3} {result['rps']:>7.0f} req/s  "
                     f"p50 {result['p50_ms']:.2f}  p90 {result['p90_ms']:.2f}  "
-                    f"p99 {result['p99_ms']:.2f}  max {result['max_ms']:.1f} ms  CPU % "
+                    f"p99 {result['p99_ms']:.2f}  {wrk}max {result['max_ms']:.1f} ms  CPU % "
                     + " ".join(f"{g} {n}" for g, n in usage.items())
                     + (
                         f"  slow by tenth {result['slow_by_tenth']}"
