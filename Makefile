@@ -20,11 +20,14 @@ $(UV):
 install: $(UV)
 	$(UV) sync --locked --quiet
 
+# Quiet: the server's and worker's logs go to var/log/; the terminal ends with the demo's
+# key, sign-ins and a curl to paste (var/demo.txt, written anew each start).
 run: install
-	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py collectstatic --noinput -v0
-	$(PY) manage.py seeddemo --base-url http://$(HOST):$(PORT)
-	HOST=$(HOST) PORT=$(PORT) scripts/serve
+	@mkdir -p var/log
+	@$(PY) manage.py migrate --noinput -v0
+	@$(PY) manage.py collectstatic --noinput -v0
+	@$(PY) manage.py seeddemo --base-url http://$(HOST):$(PORT) > var/demo.txt
+	@HOST=$(HOST) PORT=$(PORT) BANNER=var/demo.txt scripts/serve
 
 # The whole suite except the quick-start smoke test (which `make smoke` runs), the
 # fault-injection tests with real processes (`make test-faults`), the end-to-end tests

@@ -38,6 +38,9 @@ def test_the_connection_outlives_the_tasks_around_it():
         assert cursor.fetchone() == (1,)
 
 
+# SQLite's test database lives in memory, and Django never closes an in-memory connection
+# (closing would drop the database): the closing rule is PostgreSQL's to show.
+@pytest.mark.postgres
 def test_a_connection_past_its_age_is_closed_between_tasks():
     _open_connection()
     connection.close_at = time.monotonic() - 1
@@ -48,6 +51,7 @@ def test_a_connection_past_its_age_is_closed_between_tasks():
         assert cursor.fetchone() == (1,)
 
 
+@pytest.mark.postgres
 def test_a_connection_broken_by_an_error_is_replaced(monkeypatch):
     _open_connection()
     connection.errors_occurred = True
