@@ -193,9 +193,6 @@ GRANT_MIN_HOLDS = env_int("GRANT_MIN_HOLDS", 100)
 GRANT_MAX_HOLDS = env_int("GRANT_MAX_HOLDS", 100_000)
 GRANT_TARGET_SECONDS = env_int("GRANT_TARGET_SECONDS", 10)
 JOURNAL_BATCH = env_int("JOURNAL_BATCH", 2000)
-# The time slice a web process's request thread asks Linux for (adnet.core.sched); 0 leaves
-# the kernel's default.
-WEB_SCHED_SLICE_US = env_int("WEB_SCHED_SLICE_US", 100)
 
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -16,7 +16,7 @@ django_application = get_wsgi_application()
 from django.conf import settings  # noqa: E402 - needs Django set up first
 from django.urls import get_resolver  # noqa: E402
 
-from adnet.core import clock, heap, sched  # noqa: E402
+from adnet.core import clock, heap  # noqa: E402
 from adnet.core.api_errors import error_body  # noqa: E402
 from campaigns import catalog  # noqa: E402
 from campaigns.api.fast_match import FastMatch  # noqa: E402
@@ -75,10 +75,6 @@ def prepare_worker() -> None:
     # The campaign snapshot too: a worker (re)started under load must not make its first
     # matches wait for it.
     catalog.prepare(clock.now())
-    # A short time slice for the thread that serves requests (adnet.core.sched); the
-    # catalog's background rebuild goes back to the kernel's default.
-    if settings.WEB_SCHED_SLICE_US:
-        sched.request_slice(settings.WEB_SCHED_SLICE_US)
 
 
 application = FastMatch(django_application)

@@ -23,7 +23,6 @@ its hold (campaigns.budget, campaigns.grants, campaigns.services).
 import dataclasses
 import datetime as dt
 import logging
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from dataclasses import dataclass, field
 from django.db import connections
 from django.db.models import Q
 
-from adnet.core import clock, heap, sched
+from adnet.core import clock, heap
 from campaigns import budget
 from campaigns.matching import engine
 from campaigns.matching.engine import NO_HISTORY, CampaignCard
@@ -45,9 +44,6 @@ logger = logging.getLogger(__name__)
 # HISTORY_AGE_SECONDS.
 MAX_AGE_SECONDS = 600.0
 HISTORY_AGE_SECONDS = 60.0
-# While a background rebuild runs, the request thread gets the interpreter back this soon
-# after its I/O completes (Python's default is 5 ms: a match would wait that long).
-_BUILD_SWITCH_INTERVAL = 0.0005
 
 
 @dataclass(frozen=True)
@@ -250,11 +246,6 @@ def prepare(now: dt.datetime) -> bool:
 def _rebuild_in_background() -> None:
     global _current
     generation = _generation
-    # Started by a request thread: not its short time slice (adnet.core.sched), which
-    # would let this long build take a core from other processes' requests as they wake.
-    sched.request_slice(0)
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(_BUILD_SWITCH_INTERVAL)
     try:
         built = _renewed(_current, clock.now())
         with _lock:
@@ -266,7 +257,6 @@ def _rebuild_in_background() -> None:
     except Exception:  # the old snapshot serves on; the next match tries again
         logger.warning("background catalog rebuild failed", exc_info=True)
     finally:
-        sys.setswitchinterval(interval)
         connections.close_all()  # this thread's own database connection
         _background.release()
 

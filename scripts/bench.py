@@ -349,7 +349,7 @@ def seed(admin_url: str, redis_url: str, name: str, campaigns: int) -> tuple[dic
     }
     subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     seeded = subprocess.run(
-        [PY, "manage.py", "seedbench", "--campaigns", str(campaigns)],
+        [PY, "scripts/bench_seed.py", "--campaigns", str(campaigns)],
         cwd=ROOT,
         env=env,
         check=True,
@@ -426,7 +426,7 @@ def main() -> int:
         machines.append(machine)
         env, key = seed(admin_url, redis_url, f"adnet_bench_{count}", count)
         micro = subprocess.run(
-            [PY, "manage.py", "benchmatching", "--seconds", "3"],
+            [PY, "scripts/bench_matching.py", "--seconds", "3"],
             cwd=ROOT,
             env=env,
             check=True,

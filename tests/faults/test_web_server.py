@@ -5,11 +5,9 @@ import datetime as dt
 import http.client
 import json
 import signal
-from pathlib import Path
 
 import pytest
 
-from adnet.core import sched
 from events.models import SettlementEvent
 from facilitators import services as facilitator_services
 from tests.factories import FacilitatorFactory
@@ -99,30 +97,3 @@ def test_sigterm_stops_the_server(stack):
     assert server.popen.wait(timeout=15) == 0
     with pytest.raises(ConnectionRefusedError):
         procs.request(port, "GET", "/v1/ping", timeout=2)
-
-
-def test_each_worker_serves_requests_on_a_short_time_slice(stack):
-    """The request thread of every uWSGI worker asks Linux for a 100 µs slice
-    (settings.WEB_SCHED_SLICE_US, adnet.core.sched); the master keeps the kernel's."""
-    if sched.slice_ns() is None:
-        pytest.fail("this machine cannot read time slices (Linux on x86_64 or aarch64 needed)")
-    master = stack.processes[0].popen.pid
-    status, _, _ = procs.request(stack.web_port, "GET", "/v1/ping")
-    assert status == 200
-    workers = [
-        int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    ]
-    assert len(workers) == 2
-    if not sched.custom_slices():
-        # Before Linux 6.12 the request is ignored: the workers keep the master's slice.
-        assert [sched.slice_ns(pid) for pid in workers] == [sched.slice_ns(master)] * 2
-        return
-    # Each worker imports the application on its own (lazy-apps) and asks last: the one that
-    # did not answer the request above may still be starting.
-    procs.wait_for(
-        lambda: [sched.slice_ns(pid) for pid in workers] == [100_000, 100_000],
-        timeout=procs.START_TIMEOUT,
-        what="both workers to finish starting",
-    )
-    assert [sched.slice_ns(pid) for pid in workers] == [100_000, 100_000]
-    assert sched.slice_ns(master) != 100_000
