@@ -11,7 +11,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= $(PYTHON)
 
-.PHONY: install run test test-fuzz test-faults test-e2e test-browser smoke lint check check-deploy ci bench bench-reports clean
+.PHONY: install run test test-chain test-fuzz test-faults test-e2e test-browser smoke lint check check-deploy ci bench bench-reports clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -34,7 +34,15 @@ run: install
 # (`make test-e2e`) and the schema fuzzing (`make test-fuzz`). It includes the facilitator
 # kit's own tests (facilitator-kit/tests).
 test: install
-	$(PY) -m pytest -m "not smoke and not faults and not e2e and not browser and not fuzz" -q
+	$(PY) -m pytest -m "not smoke and not faults and not e2e and not browser and not fuzz and not chain" -q
+
+# The npm tools some stages run (anvil, solc), from package-lock.json.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+# Evidence checked on a real chain: anvil (a local EVM node from npm) with a USDC-like token.
+test-chain: install node_modules/.package-lock.json
+	$(PY) -m pytest -m chain -q
 
 # Redis stopped, a worker killed with -9, PostgreSQL unreachable: real uWSGI, Celery
 # worker and redis-server processes (needs DATABASE_URL, REDIS_URL and /usr/bin/redis-server).
@@ -89,7 +97,7 @@ check-deploy: install
 	SECRET_KEY=$$($(PY) -c "import secrets; print(secrets.token_urlsafe(50))") \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
-ci: lint check check-deploy test test-faults test-e2e test-fuzz smoke test-browser
+ci: lint check check-deploy test test-chain test-faults test-e2e test-fuzz smoke test-browser
 
 clean:
-	rm -rf .venv $(TOOLS) var staticfiles .pytest_cache
+	rm -rf .venv $(TOOLS) var staticfiles .pytest_cache node_modules

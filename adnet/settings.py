@@ -1,5 +1,6 @@
 """Settings for adnet, read from the environment so one module serves every deployment."""
 
+import json
 import os
 from pathlib import Path
 
@@ -27,6 +28,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None or value.strip() == "":
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_json_object(name: str) -> dict[str, str]:
+    """A JSON object of strings, e.g. CHAIN_RPC_URLS='{"eip155:8453": "https://..."}'."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return {}
+    parsed = json.loads(value)
+    if not isinstance(parsed, dict) or not all(isinstance(v, str | int) for v in parsed.values()):
+        raise ValueError(f"{name} must be a JSON object of network to value")
+    return {str(k): str(v) for k, v in parsed.items()}
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -373,3 +385,13 @@ LOGGING = {
 }
 # The worker logs through the same handlers, instead of Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Evidence on chain (evidence/chains.py): a JSON-RPC URL per CAIP-2 network, how deep an
+# EVM transaction must be, which token counts (USDC by default), and what a network without
+# an RPC does: `required` (wait, then expire unbilled) or `trusted` (bill as unverified).
+CHAIN_RPC_URLS = env_json_object("CHAIN_RPC_URLS")
+CHAIN_CONFIRMATIONS = env_json_object("CHAIN_CONFIRMATIONS")
+CHAIN_ASSETS = env_json_object("CHAIN_ASSETS")
+CHAIN_POLICIES = env_json_object("CHAIN_POLICIES")
+CHAIN_DEFAULT_POLICY = os.environ.get("CHAIN_DEFAULT_POLICY", "trusted")
+CHAIN_RPC_TIMEOUT_SECONDS = float(os.environ.get("CHAIN_RPC_TIMEOUT_SECONDS", "5"))

@@ -1,0 +1,1 @@
+"""Evidence checked on the chains themselves: what a transaction hash really did."""
