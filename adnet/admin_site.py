@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django_ratelimit.core import is_ratelimited
 
+from adnet import checks  # noqa: F401 - registers the deployment's system checks
+
 
 def _login_rate(group, request) -> str:
     return settings.ADMIN_LOGIN_RATE
@@ -58,7 +60,6 @@ class AdnetAdminSite(admin.AdminSite):
 
 class AdnetAdminConfig(AdminConfig):
     default_site = "adnet.admin_site.AdnetAdminSite"
-
 
 def too_many_attempts(request, exception) -> HttpResponse:
     response = HttpResponse(

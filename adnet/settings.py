@@ -2,6 +2,7 @@
 
 import json
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -42,10 +43,30 @@ def env_json_object(name: str) -> dict[str, str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-# A fixed development key keeps `make run` a one-command start; production sets SECRET_KEY.
-SECRET_KEY = (
-    os.environ.get("SECRET_KEY") or "adnet-insecure-development-key-change-me-in-production"
-)
+
+
+def development_secret(path: Path) -> str:
+    """A random key made once per checkout (var/secret_key), so the quick start and tests
+    never sign with a key anyone else knows; production sets SECRET_KEY."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY_FROM_ENVIRONMENT = bool(os.environ.get("SECRET_KEY"))
+SECRET_KEY = os.environ.get("SECRET_KEY") or development_secret(VAR_DIR / "secret_key")
+# Placement tokens (beacons, click links): "kid:secret" entries, the first signs, all verify
+# (adnet/core/signing.py). Unset: a development key derived from SECRET_KEY.
+TOKEN_SIGNING_KEYS = env_list("TOKEN_SIGNING_KEYS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 PORT = env_int("PORT", 8000)
 # Publishing a task must fail fast when Redis is down: the inbox sweeper catches up later.
