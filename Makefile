@@ -96,6 +96,7 @@ check-deploy: install
 	DEBUG=0 HTTPS=1 ALLOWED_HOSTS=ads.example.org \
 	SECRET_KEY=$$($(PY) -c "import secrets; print(secrets.token_urlsafe(50))") \
 	TOKEN_SIGNING_KEYS=ci:$$($(PY) -c "import secrets; print(secrets.token_urlsafe(32))") \
+	RECOMMENDATION_SIGNING_KEYS=$$($(PY) manage.py newsigningkey ci) \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 ci: lint check check-deploy test test-chain test-faults test-e2e test-fuzz smoke test-browser

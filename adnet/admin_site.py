@@ -61,6 +61,7 @@ class AdnetAdminSite(admin.AdminSite):
 class AdnetAdminConfig(AdminConfig):
     default_site = "adnet.admin_site.AdnetAdminSite"
 
+
 def too_many_attempts(request, exception) -> HttpResponse:
     response = HttpResponse(
         "Too many sign-in attempts. Wait a minute and try again.\n",

@@ -3,16 +3,18 @@
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
-from adnet.core import signing
+from adnet.core import jws, signing
 
 
 @register(Tags.security)
 def signing_keys_parse(app_configs, **kwargs):
-    try:
-        signing.keys()
-    except signing.KeyConfigError as exc:
-        return [Error(str(exc), id="adnet.E001")]
-    return []
+    errors = []
+    for module in (signing, jws):
+        try:
+            module.keys()
+        except module.KeyConfigError as exc:
+            errors.append(Error(str(exc), id="adnet.E001"))
+    return errors
 
 
 @register(Tags.security, deploy=True)
@@ -35,6 +37,16 @@ def production_keys(app_configs, **kwargs):
                 hint="Set TOKEN_SIGNING_KEYS=kid:secret (32+ random characters); "
                 "docs/operations.md explains rotation.",
                 id="adnet.E003",
+            )
+        )
+    if not settings.RECOMMENDATION_SIGNING_KEYS:
+        errors.append(
+            Error(
+                "RECOMMENDATION_SIGNING_KEYS is not set: match answers are signed with the "
+                "development key.",
+                hint="Set RECOMMENDATION_SIGNING_KEYS=kid:seed (python manage.py "
+                "newsigningkey prints one); docs/operations.md explains rotation.",
+                id="adnet.E004",
             )
         )
     return errors

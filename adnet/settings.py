@@ -67,6 +67,9 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or development_secret(VAR_DIR / "secre
 # Placement tokens (beacons, click links): "kid:secret" entries, the first signs, all verify
 # (adnet/core/signing.py). Unset: a development key derived from SECRET_KEY.
 TOKEN_SIGNING_KEYS = env_list("TOKEN_SIGNING_KEYS", [])
+# Signed recommendations (compact JWS, Ed25519; adnet/core/jws.py): "kid:seed" entries, the
+# first signs, all are published at /.well-known/jwks.json. Unset: a development key.
+RECOMMENDATION_SIGNING_KEYS = env_list("RECOMMENDATION_SIGNING_KEYS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 PORT = env_int("PORT", 8000)
 # Publishing a task must fail fast when Redis is down: the inbox sweeper catches up later.

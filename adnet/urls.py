@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from adnet.core.api_errors import error_body
 from adnet.health import healthz, readyz
+from adnet.jwks import JwksApi
 from adnet.metrics import metrics_view
 from adnet.ping import PingApi
 
@@ -16,6 +17,7 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
     path("v1/ping", PingApi.as_view(), name="ping"),
+    path(".well-known/jwks.json", JwksApi.as_view(), name="jwks"),
     path("v1/schema", SpectacularAPIView.as_view(), name="schema"),
     path("v1/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("v1/", include("campaigns.api.urls")),

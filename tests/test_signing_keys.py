@@ -98,6 +98,7 @@ def test_malformed_keys_fail_the_system_check(settings, entries):
 def test_deploy_check_refuses_development_keys(settings):
     settings.SECRET_KEY_FROM_ENVIRONMENT = False
     settings.TOKEN_SIGNING_KEYS = []
+    settings.RECOMMENDATION_SIGNING_KEYS = ["r1:" + "A" * 43]
     assert {e.id for e in checks.production_keys(None)} == {"adnet.E002", "adnet.E003"}
     settings.SECRET_KEY_FROM_ENVIRONMENT = True
     settings.TOKEN_SIGNING_KEYS = [NEW]
