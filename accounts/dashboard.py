@@ -207,7 +207,7 @@ def build(
         "campaigns": records,
         "campaign_rows": [(record, CAMPAIGNS.cells(record)) for record in records],
         "table": CAMPAIGNS,
-        "totals": figures(totals),
+        "kpis": _kpis(figures(totals)),
         "has_traffic": any(totals.values()),
         **_charts([day.strftime("%m-%d") for day in days], series, "UTC day"),
         "conversions": _conversions(campaigns, *bounds, names=rows),
@@ -216,6 +216,20 @@ def build(
     if view.campaign is not None:
         data["hours"] = _hours(campaigns, view.day, now)
     return data
+
+
+def _kpis(total: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("Placements", f"{total['placements']:,}"),
+        ("Impressions", f"{total['impressions']:,}"),
+        ("Clicks", f"{total['clicks']:,}"),
+        ("CTR", total["ctr"]),
+        ("Conversions", f"{total['conversions']:,}"),
+        ("Conversion rate", total["conversion_rate"]),
+        ("Spend (USDC)", total["spend"]),
+        ("eCPM (USDC)", total["ecpm"]),
+        ("Cost per conversion (USDC)", total["cost_per_conversion"]),
+    ]
 
 
 def _hour_records(campaigns: QuerySet[Campaign], day: dt.date) -> list[dict]:

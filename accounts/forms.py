@@ -362,12 +362,8 @@ class DashboardForm(DayRangeForm):
 
     def clean(self):
         data = super().clean()
-        if self.errors:
-            return data
-        day = data.get("day") or min(self.today, data["end"] - dt.timedelta(days=1))
-        if not data["start"] <= day < data["end"]:
-            self.add_error("day", "Must be one of the days shown.")
-        data["day"] = day
+        if not self.errors:
+            data["day"] = data.get("day") or min(self.today, data["end"] - dt.timedelta(days=1))
         return data
 
     def show_effective_range(self) -> None:
