@@ -307,8 +307,6 @@ class CampaignAdmin(admin.ModelAdmin):
                 table, rows, name = dashboard.csv_table(campaigns, view)
                 return csv_response(f"{name}.csv", table.csv_header(), rows)
             data = dashboard.build(campaigns, view)
-        query = request.GET.copy()
-        query.pop("export", None)
         return TemplateResponse(
             request,
             "accounts/dashboard.html",
@@ -318,7 +316,7 @@ class CampaignAdmin(admin.ModelAdmin):
                 form=form,
                 data=data,
                 tenant=tenant,
-                query=form.data.urlencode() if data else query.urlencode(),
+                query=form.data.urlencode() if data else "",
                 is_nav_sidebar_enabled=False,
             ),
             status=200 if data else 400,

@@ -385,11 +385,15 @@ class PreviewForm(forms.Form):
 
     def clean_resource_url(self):
         value = self.cleaned_data["resource_url"].strip()
-        parts = urlsplit(value)
-        if any(c.isspace() for c in value) or not parts.netloc:
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname
+        except ValueError:  # e.g. an unclosed IPv6 bracket
+            parts, host = None, None
+        if parts is None or any(c.isspace() for c in value) or not parts.netloc:
             raise ValidationError("Enter a full address, e.g. https://api.example.com/weather.")
-        if parts.scheme.lower() != "https" or not parts.hostname:
-            # x402 resources are paid for over HTTPS; anything else would never be settled.
+        if parts.scheme.lower() != "https" or not host:
+            # Refused as a campaign's own resource URL is: a paid resource is an https address.
             raise ValidationError(
                 "Must be an https:// address, e.g. https://api.example.com/weather."
             )

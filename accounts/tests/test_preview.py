@@ -25,7 +25,9 @@ def mine(client):
     return advertiser
 
 
-@pytest.mark.parametrize("url", ["ftp://x", "http://api.example.com/weather", "https://"])
+@pytest.mark.parametrize(
+    "url", ["ftp://x", "http://api.example.com/weather", "https://", "https://[::1"]
+)
 def test_only_https_addresses_are_previewed(client, mine, url):
     factories.CampaignFactory(advertiser=mine, name="Anything")
     response = client.get(URL, {"resource_url": url, "network": "eip155:8453", "transport": "http"})
