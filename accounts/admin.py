@@ -5,28 +5,31 @@ Isolation is in querysets and object permissions: an advertiser user's campaign 
 holds only their advertiser's rows, so another's campaign is a 404 whatever the URL.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 
 from accounts import dashboard, selectors
 from accounts.forms import (
     CampaignForm,
+    DashboardForm,
     IssueKeyForm,
     PreviewForm,
-    RangeForm,
     RegisterFacilitatorForm,
 )
 from accounts.models import AdvertiserMembership
-from adnet.core.errors import AdnetError
+from adnet.core.api_errors import error_body
+from adnet.core.errors import AdnetError, ValidationFailed
 from adnet.core.money import format_usdc
 from campaigns import services as campaign_services
 from campaigns.models import Campaign
 from facilitators import services as facilitator_services
 from facilitators.admin import ApiKeyAdmin, FacilitatorAdmin
 from facilitators.models import ApiKey, Facilitator
+from reports.exports import csv_response
 
 
 @admin.register(AdvertiserMembership)
@@ -278,9 +281,32 @@ class CampaignAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         tenant = selectors.tenant_of(request.user)
-        form = RangeForm(request.GET or None)
-        start, end = form.days()
-        data = dashboard.build(self.get_queryset(request), start=start, end=end)
+        campaigns = self.get_queryset(request)
+        form = DashboardForm(request.GET, campaigns=campaigns)
+        wants_csv = request.GET.get("export") == "csv"
+        if not form.is_valid():
+            if wants_csv:
+                return JsonResponse(
+                    error_body(
+                        ValidationFailed.code,
+                        ValidationFailed.default_message,
+                        form.error_details(),
+                    ),
+                    status=400,
+                )
+            data = None
+        else:
+            form.show_effective_range()
+            view = dashboard.View(
+                start=form.cleaned_data["start"],
+                end=form.cleaned_data["end"],
+                day=form.cleaned_data["day"],
+                campaign=form.cleaned_data["campaign"],
+            )
+            if wants_csv:
+                table, rows, name = dashboard.csv_table(campaigns, view)
+                return csv_response(f"{name}.csv", table.csv_header(), rows)
+            data = dashboard.build(campaigns, view)
         return TemplateResponse(
             request,
             "accounts/dashboard.html",
@@ -290,8 +316,10 @@ class CampaignAdmin(admin.ModelAdmin):
                 form=form,
                 data=data,
                 tenant=tenant,
+                query=form.data.urlencode() if data else "",
                 is_nav_sidebar_enabled=False,
             ),
+            status=200 if data else 400,
         )
 
     def preview_view(self, request):
@@ -305,11 +333,13 @@ class CampaignAdmin(admin.ModelAdmin):
                 resource_url=form.cleaned_data["resource_url"],
                 network=form.cleaned_data["network"],
                 transport=form.cleaned_data["transport"],
+                base=settings.PUBLIC_BASE_URL or f"{request.scheme}://{request.get_host()}",
             )
         return TemplateResponse(
             request,
             "accounts/preview.html",
             self._context(request, "Which of my campaigns would match?", form=form, result=result),
+            status=400 if request.GET and not form.is_valid() else 200,
         )
 
 

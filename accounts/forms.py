@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from adnet.core import clock, networks
 from adnet.core.errors import ValidationFailed
@@ -14,6 +15,7 @@ from campaigns.matching import patterns
 from campaigns.models import MAX_ATTRIBUTION_WINDOW_SECONDS, Advertiser, Campaign
 from campaigns.services import check_campaign_values
 from facilitators.models import ApiKey, Facilitator
+from reports.forms import DAY_INPUT, FIRST_DAY, LAST_DAY, DayRangeForm
 
 NETWORK_CHOICES = [(caip2, f"{name} ({caip2})") for caip2, name in networks.KNOWN_NETWORKS.items()]
 TRANSPORT_CHOICES = [
@@ -333,24 +335,40 @@ class RegisterFacilitatorForm(forms.Form):
 # --- Dashboard and preview ---------------------------------------------------------------
 
 
-class RangeForm(forms.Form):
-    """Reporting days, both ends included as people say them; stored half-open [start, end)."""
+class DashboardForm(DayRangeForm):
+    """The dashboard's days, by the reports' one rule (the last 14 days by default), and the
+    drill-down: one of the advertiser's own campaigns, with its hours on one day."""
 
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(
-        required=False, label="End (included)", widget=forms.DateInput(attrs={"type": "date"})
+    default_days = 14
+
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.none(),
+        required=False,
+        label="Campaign",
+        empty_label="all my campaigns",
     )
-    MAX_DAYS = 366
+    day = forms.DateField(
+        required=False,
+        validators=[MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)],
+        label="Hours of (UTC day)",
+        widget=forms.DateInput(attrs=DAY_INPUT),
+        help_text="One campaign's figures by hour; default: the range's last day.",
+    )
 
-    def days(self) -> tuple[dt.date, dt.date]:
-        today = clock.utc_day(clock.now())
-        data = self.cleaned_data if self.is_valid() else {}
-        end = data.get("end") or today
-        start = data.get("start") or end - dt.timedelta(days=13)
-        if start > end:
-            start, end = end, start
-        start = max(start, end - dt.timedelta(days=self.MAX_DAYS - 1))
-        return start, end + dt.timedelta(days=1)
+    def __init__(self, data=None, *, campaigns, now: dt.datetime | None = None, **kwargs):
+        super().__init__(data, now=now, **kwargs)
+        # Only the signed-in advertiser's campaigns: any other id is an invalid choice.
+        self.fields["campaign"].queryset = campaigns.order_by("name", "id")
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            data["day"] = data.get("day") or min(self.today, data["end"] - dt.timedelta(days=1))
+        return data
+
+    def show_effective_range(self) -> None:
+        super().show_effective_range()
+        self.data["day"] = self.cleaned_data["day"].isoformat()
 
 
 class PreviewForm(forms.Form):
@@ -367,9 +385,18 @@ class PreviewForm(forms.Form):
 
     def clean_resource_url(self):
         value = self.cleaned_data["resource_url"].strip()
-        parts = urlsplit(value)
-        if not parts.scheme or not parts.netloc or any(c.isspace() for c in value):
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname
+        except ValueError:  # e.g. an unclosed IPv6 bracket
+            parts, host = None, None
+        if parts is None or any(c.isspace() for c in value) or not parts.netloc:
             raise ValidationError("Enter a full address, e.g. https://api.example.com/weather.")
+        if parts.scheme.lower() != "https" or not host:
+            # Refused as a campaign's own resource URL is: a paid resource is an https address.
+            raise ValidationError(
+                "Must be an https:// address, e.g. https://api.example.com/weather."
+            )
         return value
 
     def clean(self):

@@ -365,6 +365,9 @@ ADMIN_LOGIN_RATE = os.environ.get("ADMIN_LOGIN_RATE", "10/m")
 # production sets EMAIL_BACKEND and the SMTP settings.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "adnet@localhost")
+# Password-reset requests (django-ratelimit rates): per address asked for, per client.
+PASSWORD_RESET_RATE_PER_ADDRESS = os.environ.get("PASSWORD_RESET_RATE_PER_ADDRESS", "3/h")
+PASSWORD_RESET_RATE_PER_CLIENT = os.environ.get("PASSWORD_RESET_RATE_PER_CLIENT", "10/h")
 RATELIMIT_FAIL_OPEN = False
 # Impression beacons per client address; over it they get the usual answer, uncounted.
 BEACON_RATE = os.environ.get("BEACON_RATE", "600/m")

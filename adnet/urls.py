@@ -6,6 +6,7 @@ from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.password_reset import ThrottledPasswordResetView
 from adnet.core.api_errors import error_body
 from adnet.health import healthz, readyz
 from adnet.jwks import JwksApi
@@ -27,10 +28,11 @@ urlpatterns = [
     # Before the admin's own URLs: /admin/reports/ is the report overview, not the
     # admin's list of the reports app's models (those stay at /admin/reports/<model>/).
     path("admin/reports/", include("reports.urls")),
-    # Django's password reset, linked from the admin sign-in page ("Forgotten your password?").
+    # Django's password reset, linked from the admin sign-in page ("Forgotten your password?"),
+    # throttled per address and per client.
     path(
         "admin/password_reset/",
-        auth_views.PasswordResetView.as_view(),
+        ThrottledPasswordResetView.as_view(),
         name="admin_password_reset",
     ),
     path(

@@ -78,6 +78,23 @@ def campaign_for(principal: Principal, campaign_id: uuid.UUID) -> Campaign:
     return campaign
 
 
+def recommendation_of(campaign: Campaign) -> dict[str, str]:
+    """What agents are shown for this campaign: the compatible `recommendation` object of a
+    match answer (wire-contract §2), its optional fields only when the campaign has them."""
+    recommendation = {
+        "resourceUrl": campaign.rec_resource_url,
+        "description": campaign.rec_description,
+        "sponsor": campaign.rec_sponsor_name,
+    }
+    if campaign.rec_bazaar_id:
+        recommendation["bazaarId"] = campaign.rec_bazaar_id
+    if campaign.rec_price is not None:
+        recommendation["price"] = str(campaign.rec_price)
+    if campaign.rec_currency:
+        recommendation["currency"] = campaign.rec_currency
+    return recommendation
+
+
 def advertiser_exists(advertiser_id: uuid.UUID) -> bool:
     return Advertiser.objects.filter(pk=advertiser_id).exists()
 

@@ -24,13 +24,18 @@ class CampaignChoice(forms.ModelChoiceField):
         return f"{obj.name} ({obj.advertiser.name})"
 
 
-class ReportFilterForm(forms.Form):
+class DayRangeForm(forms.Form):
+    """UTC days [start, end): the one rule for a reporting range, shared by the operator
+    reports and the advertiser dashboard. Blank ends take defaults; a reversed, empty or
+    over-long range is refused with an error on the field, never silently corrected."""
+
+    default_days = DEFAULT_DAYS
+
     start = forms.DateField(
         required=False,
         validators=[MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)],
         label="From (UTC day)",
         widget=forms.DateInput(attrs=DAY_INPUT),
-        help_text=f"Default: {DEFAULT_DAYS} days ago.",
     )
     end = forms.DateField(
         required=False,
@@ -39,6 +44,41 @@ class ReportFilterForm(forms.Form):
         widget=forms.DateInput(attrs=DAY_INPUT),
         help_text="Default: tomorrow, so today is included.",
     )
+
+    def __init__(self, data=None, *, now: dt.datetime | None = None, **kwargs):
+        super().__init__(data if data is not None else {}, **kwargs)
+        self.today = clock.utc_day(now or clock.now())
+        self.fields["start"].help_text = f"Default: {self.default_days} days ago."
+
+    def clean(self):
+        data = super().clean()
+        if "start" in self.errors or "end" in self.errors:
+            return data
+        end = data.get("end") or self.today + dt.timedelta(days=1)
+        start = data.get("start") or end - dt.timedelta(days=self.default_days)
+        if start >= end:
+            self.add_error("end", "Must be after the start day.")
+        elif (end - start).days > MAX_DAYS:
+            self.add_error("start", f"At most {MAX_DAYS} days at once.")
+        data["start"], data["end"] = start, end
+        return data
+
+    def show_effective_range(self) -> None:
+        """Let the page show the days the defaults chose, not empty date inputs."""
+        data = self.data.copy()
+        data["start"] = self.cleaned_data["start"].isoformat()
+        data["end"] = self.cleaned_data["end"].isoformat()
+        self.data = data
+
+    def error_details(self) -> dict[str, list[str]]:
+        """Errors keyed by field, the API's `details` shape (non-field under `non_field_errors`)."""
+        return {
+            ("non_field_errors" if name == "__all__" else name): [str(m) for m in messages]
+            for name, messages in self.errors.items()
+        }
+
+
+class ReportFilterForm(DayRangeForm):
     campaign_id = CampaignChoice(
         queryset=Campaign.objects.select_related("advertiser").order_by("name", "id"),
         required=False,
@@ -69,28 +109,11 @@ class ReportFilterForm(forms.Form):
         label="Transport",
     )
 
-    def __init__(self, data=None, *, now: dt.datetime | None = None, **kwargs):
-        super().__init__(data if data is not None else {}, **kwargs)
-        self.today = clock.utc_day(now or clock.now())
-
     def clean_network(self) -> str:
         network = self.cleaned_data["network"].strip()
         if network and not networks.is_caip2(network):
             raise forms.ValidationError("Must be a CAIP-2 network, e.g. eip155:8453.")
         return network
-
-    def clean(self):
-        data = super().clean()
-        if "start" in self.errors or "end" in self.errors:
-            return data
-        end = data.get("end") or self.today + dt.timedelta(days=1)
-        start = data.get("start") or end - dt.timedelta(days=DEFAULT_DAYS)
-        if start >= end:
-            self.add_error("end", "Must be after the start day.")
-        elif (end - start).days > MAX_DAYS:
-            self.add_error("start", f"At most {MAX_DAYS} days at once.")
-        data["start"], data["end"] = start, end
-        return data
 
     def report_filter(self) -> ReportFilter:
         data = self.cleaned_data
@@ -103,17 +126,3 @@ class ReportFilterForm(forms.Form):
             network=data.get("network") or "",
             transport=data.get("transport") or "",
         )
-
-    def show_effective_range(self) -> None:
-        """Let the page show the days the defaults chose, not empty date inputs."""
-        data = self.data.copy()
-        data["start"] = self.cleaned_data["start"].isoformat()
-        data["end"] = self.cleaned_data["end"].isoformat()
-        self.data = data
-
-    def error_details(self) -> dict[str, list[str]]:
-        """Errors keyed by field, the API's `details` shape (non-field under `non_field_errors`)."""
-        return {
-            ("non_field_errors" if name == "__all__" else name): [str(m) for m in messages]
-            for name, messages in self.errors.items()
-        }

@@ -85,7 +85,16 @@ def _money(key: str, label: str) -> list[Column]:
 
 
 def _rate(key: str, header: str) -> Column:
-    return Column(header, lambda record: fmt.percent(record[key]), numeric=True)
+    # No rate (nothing to divide by) is an empty cell, on the page and in the CSV alike.
+    return Column(
+        header,
+        lambda record: "" if record[key] is None else fmt.percent(record[key]),
+        numeric=True,
+    )
+
+
+def _words(key: str, header: str, vocabulary: dict[str, str]) -> Column:
+    return Column(header, lambda record: fmt.words(vocabulary, record[key]))
 
 
 DAYS = Table(
@@ -140,8 +149,8 @@ FACILITATORS = Table(
 
 INVALID = Table(
     [
-        Column("Reason", _text("reason")),
-        Column("Source", _text("source")),
+        _words("reason", "Reason", fmt.REASON),
+        _words("source", "Source", fmt.INVALID_SOURCE),
         Column("Facilitator", _text("facilitator_name")),
         Column("Campaign", _text("campaign_name")),
         _count("count"),
@@ -191,8 +200,8 @@ CONVERSIONS = Table(
         ),
         _when("matched_at", "Matched at"),
         Column("Time to convert", lambda r: fmt.duration(r["seconds_to_convert"]), numeric=True),
-        Column("Status", _text("status")),
-        Column("Source", _text("source")),
+        _words("status", "Status", fmt.CONVERSION_STATUS),
+        _words("source", "Source", fmt.CONVERSION_SOURCE),
         *_money("billed_millis", "Billed"),
         Column("Placement", _text("placement_id"), mono=True),
     ]
@@ -208,7 +217,7 @@ PLACEMENTS = Table(
         Column("Transport", _text("transport")),
         Column("Payer", _text("payer"), mono=True),
         Column("Strategy", _text("bid_strategy")),
-        Column("State", _text("state")),
+        _words("state", "State", fmt.PLACEMENT_STATE),
         _when("delivered_at", "Delivered at"),
         _when("impression_at", "Impression at"),
         _when("clicked_at", "Clicked at"),

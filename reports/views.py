@@ -131,6 +131,7 @@ def overview(request: HttpRequest) -> HttpResponse:
                 ("conversions", [row["conversions"] for row in days]),
             ],
             title="Impressions, clicks and conversions per UTC day",
+            stacked=False,
         ),
         "hours_chart": charts.bar_chart(
             [f"{row['hour']:%H}" for row in hours],
@@ -143,7 +144,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         if hours
         else None,
         "reasons_chart": charts.hbar_chart(
-            [(row["reason"], row["count"]) for row in reasons],
+            [(fmt.words(fmt.REASON, row["reason"]), row["count"]) for row in reasons],
             title="Invalid traffic by reason",
             colour=charts.PALETTE[3],
         )
@@ -312,7 +313,7 @@ def invalid_traffic(request: HttpRequest) -> HttpResponse:
         if reasons:
             context["charts"].append(
                 charts.hbar_chart(
-                    [(row["reason"], row["count"]) for row in reasons],
+                    [(fmt.words(fmt.REASON, row["reason"]), row["count"]) for row in reasons],
                     title="Invalid traffic by reason",
                     colour=charts.PALETTE[3],
                 )

@@ -308,21 +308,10 @@ def match_answer(
     if outcome.placement is None:
         return {"matched": False}
     campaign = outcome.campaign
-    recommendation = {
-        "resourceUrl": campaign.rec_resource_url,
-        "description": campaign.rec_description,
-        "sponsor": campaign.rec_sponsor_name,
-    }
-    if campaign.rec_bazaar_id:
-        recommendation["bazaarId"] = campaign.rec_bazaar_id
-    if campaign.rec_price is not None:
-        recommendation["price"] = str(campaign.rec_price)
-    if campaign.rec_currency:
-        recommendation["currency"] = campaign.rec_currency
     return {
         "matched": True,
         "campaignId": str(campaign.id),
-        "recommendation": recommendation,
+        "recommendation": selectors.recommendation_of(campaign),
         "impressionBeacon": f"{base}/v1/track/impression/{outcome.token}",
         "conversionResource": outcome.placement.conversion_resource,
         "impressionToken": outcome.token,
