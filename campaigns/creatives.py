@@ -259,7 +259,7 @@ def _gap(words: int) -> str:
 _Q = _any("all", "any", "the", "your", "my", "of", "previous", "prior", "above", "earlier",
           "preceding", "original", "initial", "system", "existing", "current", "these", "those",
           "other", "every", "safety", "developer", "content", "default", "given", "provided",
-          "hidden", "internal", "old", "its", "their", "this", "that", "and", "such")
+          "hidden", "internal", "old", "its", "their", "this", "that", "and", "such", "about")
 _QS = _any("previous", "prior", "above", "earlier", "preceding", "original", "initial", "your",
            "system", "safety", "all", "any", "existing", "these", "those", "developer",
            "content", "default", "hidden", "internal", "given", "provided", "its", "their")
@@ -316,6 +316,16 @@ _EN = {
         rf"user|principal|system|boss|supervisor|anthropic|openai)\b{S}(?:has{S})?(?:already{S})?"
         rf"(?:wants{S}you|asked{S}you|requires{S}you|instructs?\b|instructed\b|authori[sz]ed|"
         rf"approved|pre-?approved|allows{S}you|permits{S}you|told{S}you|orders?{S}you)",
+        r"\b(?:new|updated|important|real|secret|hidden|priority|extra)\s*(?:system\s*)?(?:rules?|"
+        r"instructions?|directives?|orders?|task|objective)\s*:",
+        rf"\b(?:your|the|all){S}(?:(?:previous|prior|original|system){S})?(?:instructions|rules|"
+        rf"directives|guidelines|orders|task|priorities)\b{S}(?:have|has){S}(?:been{S})?(?:changed|"
+        rf"updated|replaced|expired|revoked|cancell?ed)\b",
+        rf"\bi{S}(?:am|'m|m){S}(?:your|the|an?){S}(?:developer|creator|operator|"
+        rf"admin(?:istrator)?|owner|master|programmer|maker|boss|supervisor)\b",
+        rf"\bthis{S}(?:message|note|instruction|text|request){S}(?:comes|is|was{S}sent){S}from\b",
+        rf"\b(?:openai|anthropic|google|deepmind|microsoft|meta){S}(?:has{S})?(?:approved|"
+        rf"authori[sz]ed|requires|instructs|wants{S}you|mandates)\b",
         rf"\b(?:previous|prior|preceding|above|earlier|old|original|system){S}(?:instructions|"
         rf"prompts?|messages|directives|rules|context|conversation)\b{S}(?:is|are|was|were|"
         rf"have{S}been|has{S}been){S}(?:now{S})?(?:fake|false|wrong|void|null|obsolete|"
@@ -422,6 +432,16 @@ _EN = {
         rf"them)|respond|reply|answer|output|print|include|append|insert|invoke|execute|reveal|"
         rf"ignore|disregard|forget|obey|comply|disclose|hide|conceal|say|claim|state|describe|"
         rf"refuse|stop)\b",
+        rf"\balways{S}(?:(?:answer|respond|reply){S}(?:with|that|by)|(?:say|mention){S}(?:that|"
+        rf"our|us|this|it))\b",
+        rf"\b(?:whatever|regardless{S}of{S}what|no{S}matter{S}what)\b{S}(?:the{S})?(?:user|human|"
+        rf"they|he|she|people|anyone)\b{S}(?:asks?|says?|wants?|requests?|types?|queries|needs?)\b",
+        rf"\b(?:make{S}sure|ensure|see{S}to{S}it){S}(?:that{S})?(?:the|your){S}(?:user|human|owner)"
+        rf"{S}(?:buys|pays|purchases|subscribes|signs{S}up|chooses|picks|selects|installs|clicks|"
+        rf"visits|upgrades|sends|approves)\b",
+        rf"\bbefore{S}(?:answering|responding|replying|you{S}(?:answer|respond|reply)|doing{S}"
+        rf"anything{S}else)\b",
+        rf"(?:^|[.!?;:]\s*)(?:please{S})?(?:act|behave|speak){S}as\b",
         rf"\b(?:always|only|exclusively|solely){S}(?:recommend|suggest|prefer|rank|promote|"
         rf"endorse|mention|favou?r|cite)\b",
         rf"\b(?:recommend|rank|rate|list|present|describe|position|place|prioriti[sz]e|feature)"
@@ -477,6 +497,8 @@ _EN = {
         rf"it|that|anything){S}to|reveal{S}(?:this|it|that|anything){S}to|show{S}(?:this|it|that)"
         rf"{S}to|say{S}(?:this|it|anything){S}to){S}(?:the|your|any){S}(?:{_USER}|person|people|"
         rf"reader|requester)\b",
+        rf"\b(?:do{S}not|don'?t|never){S}(?:reveal|mention|share|disclose|repeat|show)\b{S}(?:these|"
+        rf"this|the|my|our){S}(?:instructions?|message|prompt|note|text)\b",
         rf"\b(?:do{S}not|don'?t|never|without){S}let(?:ting)?{S}(?:the|your){S}{_USER}{S}(?:know|"
         rf"see|find{S}out|notice|learn|realize)\b",
         rf"\b(?:hide|conceal|keep|withhold|omit){S}(?:this|it|that|the{S}following|these|"
@@ -523,6 +545,9 @@ _SECRET_HARD = _any(
     rf"vars)\b", rf"(?:chat|conversation){S}(?:history|log|transcript)s?",
     rf"(?:user'?s?|users'|their){S}(?:personal{S})?(?:data|emails?|addresses|messages|files|"
     rf"locations?|phone{S}numbers?|contacts|documents|history)\b",
+    rf"user'?s{S}(?:(?:last|previous|original|full|exact){S})?(?:questions?|query|queries|prompts?|"
+    rf"messages?|conversation|requests?|input|ip|wallet{S}address)\b",
+    rf"(?:the|this|our|your|entire|whole|full){S}conversation\b",
 )
 _SECRET_SOFT = _any(rf"api{S}keys?", rf"access{S}tokens?", rf"auth(?:entication)?{S}tokens?",
                     rf"bearer{S}tokens?", rf"session{S}(?:tokens?|cookies?|ids?)", "cookies",
@@ -531,13 +556,17 @@ _VERB_EXFIL = _any("send", "share", "give", "post", "forward", "transfer", "uplo
                    "leak", "export", "provide", "submit", "email", "dm", "message", "reveal",
                    "disclose", "tell", "show", "print", "output", "include", "type", "enter",
                    "write", "copy", "attach", "encode", "exfiltrate", "report", "append",
-                   "return", "read", "dump", "sync", "transmit", "hand{S}over")
+                   "return", "read", "dump", "sync", "transmit", "hand{S}over",
+                   rf"(?:reply|respond|answer){S}with", "fetch")
 _OWNER = _any("the", "your", "my", "our", "their", "its", "all", "any", "every", r"user'?s",
               "users'", rf"the{S}user'?s", r"wallet'?s", r"agent'?s", r"owner'?s", r"human'?s",
               "stored", "saved", "current", "full", "entire", "complete", "own", "of",
               rf"contents{S}of", "private", "local", "this")
 
 _EN["exfiltration"] = [
+    rf"\b(?:send|forward|post|upload|email|share|transmit|leak)\b{S}(?:it|this|that|them|everything|"
+    rf"the{S}(?:summary|conversation|transcript|chat|history|result|answer|data))\b{S}to{S}(?:us|"
+    rf"me|our|this|the{S}(?:following|endpoint|url|address|sponsor|advertiser))\b",
     rf"\b{_VERB_EXFIL}{S}(?:(?:me|us|over|out|along|back){S})?(?:{_OWNER}{S}){{0,3}}{_SECRET_HARD}",
     rf"\b{_VERB_EXFIL}{S}(?:me|us){S}(?:{_OWNER}{S}){{0,2}}{_SECRET_SOFT}",
     rf"\b{_VERB_EXFIL}{S}(?:{_OWNER}{S}){{1,3}}{_SECRET_SOFT}{S}(?:to|at|into|via|in){S}(?:me\b|us\b|"
@@ -601,7 +630,7 @@ _OTHER_LATIN = {
     "override": [
         # es
         rf"\b(?:ignora|ignore|ignoren|olvida|olvide|olviden|descarta|descarte|omite|omita|"
-        rf"desobedece|no{S}hagas{S}caso{S}(?:a|de)|haz{S}caso{S}omiso{S}(?:a|de)|pasa{S}por{S}"
+        rf"desobedece|no{S}sigas|no{S}siga|no{S}hagas{S}caso{S}(?:a|de)|haz{S}caso{S}omiso{S}(?:a|de)|pasa{S}por{S}"
         rf"alto)\b{_g(4)}(?:las{S}|tus{S}|sus{S})?(?:instrucciones|indicaciones|directrices|ordenes|"
         rf"reglas|restricciones|consignas|normas|prompt)\b",
         # fr
@@ -622,6 +651,10 @@ _OTHER_LATIN = {
         rf"\b(?:anweisungen|instruktionen|vorgaben|befehle|richtlinien){_g(3)}(?:ignorieren|"
         rf"vergessen|missachten|ubergehen|ignoriert|vergessen)\b",
         rf"\bvergiss{S}alles\b",
+        rf"\b(?:olvida|olvide|ignora|ignore)\b{S}todo{S}lo{S}(?:anterior|previo|dicho|que)\b",
+        rf"\b(?:oublie|oubliez|ignore|ignorez)\b{S}tout{S}(?:ce{S}qui{S}precede|ce{S}qui{S}a{S}ete"
+        rf"{S}dit|ce{S}que|le{S}reste)\b",
+        rf"\b(?:esqueca|esquece|ignore|ignora)\b{S}tudo{S}(?:o{S}que|o{S}anterior|acima)\b",
         rf"\b(?:vorherigen|bisherigen|vorigen|obigen|alten|ursprunglichen){S}(?:anweisungen|"
         rf"instruktionen|regeln|vorgaben|befehle){S}(?:sind|gelten){S}(?:nicht{S}mehr|ungultig|"
         rf"aufgehoben|hinfallig|veraltet)",
@@ -857,6 +890,7 @@ _CJK = {
         r"(?:指示|命令|ルール|プロンプト|制約|指令|規則|インストラクション).{0,8}?"
         r"(?:無視|忘れ|破棄|従わな|従うな)",
         r"(?:無視|忘れ)(?:して|ろ|なさい).{0,8}?(?:指示|命令|ルール|プロンプト)",
+        r"(?:上記|以上|これまで|前)の?(?:内容|こと|文章|会話)?(?:は|を)?(?:すべて|全て|全部)?(?:忘れ|無視)",
     ],
     "role": [
         r"(?:你现在是|你現在是|现在你是|現在你是|你不再是|假装你是|假裝你是|假设你是|假設你是|"
