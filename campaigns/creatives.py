@@ -1070,9 +1070,9 @@ class _Phrase:
 class _PhraseSet:
     """The phrase patterns, compiled once, filed under the first characters they start with.
 
-    One alternation of a few hundred phrases costs milliseconds on a tweet-sized text, because
-    `re` tries every branch at every position; trying at each word start only the phrases that
-    can start with its first few characters costs tens of microseconds.
+    `re` tries every branch of an alternation at every position, so one alternation of a few
+    hundred phrases is slow even on a short text; trying, at each word start, only the phrases
+    that can start with its first few characters is an order of magnitude cheaper.
     """
 
     by_head: tuple[dict[str, tuple[_Phrase, ...]], ...]  # index k: heads of k characters
