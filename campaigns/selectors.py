@@ -11,7 +11,14 @@ from django.db.models import Count, Q, QuerySet
 from campaigns.errors import AdvertiserNotFound, CampaignNotFound
 from campaigns.matching import patterns
 from campaigns.matching.engine import NO_HISTORY, CampaignCard, History
-from campaigns.models import MAX_ATTRIBUTION_WINDOW_SECONDS, Advertiser, Campaign, Placement
+from campaigns.models import (
+    MAX_ATTRIBUTION_WINDOW_SECONDS,
+    Advertiser,
+    Campaign,
+    JournalSetAside,
+    LostPlacement,
+    Placement,
+)
 from facilitators.selectors import Principal
 
 # Triples per open-touch query (open_touches).
@@ -179,3 +186,19 @@ def _open_touches_portable(
             .distinct()
         )
     return found
+
+
+def journal_set_aside_count(*, since: dt.datetime | None = None) -> int:
+    """How many match journal records were set aside (campaigns.journal), or since when."""
+    rows = JournalSetAside.objects.all()
+    if since is not None:
+        rows = rows.filter(set_aside_at__gte=since)
+    return rows.count()
+
+
+def lost_placement_count(*, since: dt.datetime | None = None) -> int:
+    """How many placements the network lost (signed, never written; LostPlacement)."""
+    rows = LostPlacement.objects.all()
+    if since is not None:
+        rows = rows.filter(seen_at__gte=since)
+    return rows.values("placement_id").distinct().count()
