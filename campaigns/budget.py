@@ -123,6 +123,7 @@ redis.call('XADD', P .. 'journal', '*', 'r', record)
 return {1, 1, -1, version, epoch, ''}
 """
 
+
 @dataclass(frozen=True, slots=True)
 class MatchReply:
     """The match script's answer, by name."""

@@ -440,6 +440,7 @@ class JournalSetAside(models.Model):
         UNDECODABLE = "undecodable", "Cannot be decoded"
         UNKNOWN_VERSION = "unknown_version", "Unknown record version"
         OTHER_DEPLOYMENT = "other_deployment", "Recorded by another deployment"
+        MISSING_ROW = "missing_row", "Names a facilitator or campaign the database lacks"
         REFUSED = "refused", "Refused by the database"
 
     entry_id = models.CharField(max_length=64)
