@@ -468,6 +468,9 @@ class LostPlacement(models.Model):
         CLICK = "click", "Click"
         CONVERSION = "conversion", "Conversion report"
 
+    # What a follow-up for a lost placement is answered or marked with, where a reason is.
+    REASON = "lost_placement"
+
     placement_id = models.UUIDField()
     # From the signed token (None for tokens issued before it carried the campaign).
     campaign_id = models.UUIDField(null=True, blank=True)

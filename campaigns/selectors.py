@@ -133,6 +133,13 @@ def recent_history(now: dt.datetime) -> dict[uuid.UUID, History]:
     }
 
 
+def campaign_resource(campaign_id: uuid.UUID) -> str | None:
+    """The resource a campaign recommends (where its clicks lead), or None if unknown."""
+    return (
+        Campaign.objects.filter(pk=campaign_id).values_list("rec_resource_url", flat=True).first()
+    )
+
+
 def placement_with_campaign(placement_id: uuid.UUID) -> Placement | None:
     return Placement.objects.select_related("campaign__advertiser").filter(pk=placement_id).first()
 

@@ -34,6 +34,7 @@ from campaigns.models import (
     Advertiser,
     Campaign,
     CatalogVersion,
+    LostPlacement,
     MatchRequest,
     PayerDailyCount,
     Placement,
@@ -531,7 +532,7 @@ def _match_in_redis(
     return MatchOutcome(
         placement=Placed(id=uid, conversion_resource=campaign.rec_resource_url),
         campaign=campaign,
-        token=tokens.encode(uid, expires_at),
+        token=tokens.encode(uid, expires_at, campaign.id),
     )
 
 
@@ -568,7 +569,7 @@ def _match_in_database(
                         id=placement.id, conversion_resource=placement.conversion_resource
                     ),
                     campaign=campaign,
-                    token=tokens.encode(placement.id, placement.expires_at),
+                    token=tokens.encode(placement.id, placement.expires_at, campaign.id),
                 )
     return NO_MATCH
 
@@ -737,6 +738,27 @@ def verify_impression(*, placement_id: uuid.UUID, now: dt.datetime, transports: 
             expires_at__gt=now,
             transport__in=transports,
         ).update(impression_at=now, state=Placement.State.IMPRESSION)
+    )
+
+
+def record_lost_placement(
+    *, placement_id: uuid.UUID, campaign_id: uuid.UUID | None, source: str, now: dt.datetime
+) -> None:
+    """A follow-up named a placement we signed that PostgreSQL never received (lost with a
+    Redis that died before the journal was drained, or its record set aside): the network's
+    loss, recorded once per placement and kind, never blamed on the facilitator. Nothing
+    is owed: the grant that paid for its hold was settled at what reached PostgreSQL, and
+    the rest went back to the campaign (campaigns.grants)."""
+    LostPlacement.objects.bulk_create(
+        [
+            LostPlacement(
+                placement_id=placement_id, campaign_id=campaign_id, source=source, seen_at=now
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    logger.warning(
+        "placement %s was lost (%s): counted as the network's loss", placement_id, source
     )
 
 
