@@ -80,6 +80,9 @@ def test_five_bad_records_among_a_thousand_are_set_aside_and_the_rest_written(fa
     reasons = sorted(JournalSetAside.objects.values_list("reason", flat=True))
     assert reasons == ["missing_row"] * 2 + ["refused"] * 2 + ["undecodable"]
     assert selectors.journal_set_aside_count() == 5
+    assert "adnet_journal_set_aside 5.0" in APIClient().get("/metrics").content.decode()
+    health = APIClient().get("/healthz").json()["journal"]
+    assert health == {"ok": False, "set_aside_last_hour": 5}
     store = budget.store()
     assert store.redis.xlen(store.key("journal")) == 0
     print(f"drained 1,005 records with 5 bad in {elapsed:.3f} s")
