@@ -195,17 +195,26 @@ def _open_touches_portable(
     return found
 
 
-def journal_set_aside_count(*, since: dt.datetime | None = None) -> int:
-    """How many match journal records were set aside (campaigns.journal), or since when."""
+def journal_set_aside_count(
+    *, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> int:
+    """How many match journal records were set aside (campaigns.journal), in [since, until)."""
     rows = JournalSetAside.objects.all()
     if since is not None:
         rows = rows.filter(set_aside_at__gte=since)
+    if until is not None:
+        rows = rows.filter(set_aside_at__lt=until)
     return rows.count()
 
 
-def lost_placement_count(*, since: dt.datetime | None = None) -> int:
-    """How many placements the network lost (signed, never written; LostPlacement)."""
+def lost_placement_count(
+    *, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> int:
+    """How many placements the network lost (signed, never written; LostPlacement), first
+    seen in [since, until)."""
     rows = LostPlacement.objects.all()
     if since is not None:
         rows = rows.filter(seen_at__gte=since)
+    if until is not None:
+        rows = rows.filter(seen_at__lt=until)
     return rows.values("placement_id").distinct().count()

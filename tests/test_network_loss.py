@@ -78,7 +78,9 @@ def follow_ups(facilitator_client, answers: list[dict]) -> None:
     assert facilitator_client.post("/v1/conversions", report, format="json").status_code == 202
 
 
-def test_follow_ups_of_placements_lost_with_redis_are_the_networks_loss(facilitator_client):
+def test_follow_ups_of_placements_lost_with_redis_are_the_networks_loss(
+    facilitator_client, operator_client
+):
     campaign = CampaignFactory(budget_total=10_000_000, budget_daily=10_000_000)
     answers = [match(facilitator_client, n) for n in range(4)]
     flush()  # Redis died without persistence before the worker drained the journal
@@ -95,6 +97,8 @@ def test_follow_ups_of_placements_lost_with_redis_are_the_networks_loss(facilita
     assert ConversionReport.objects.get().invalid_reason == LostPlacement.REASON
     metrics = APIClient().get("/metrics").content.decode()
     assert "adnet_placements_lost 4.0" in metrics
+    overview = operator_client.get("/v1/reports/overview").json()
+    assert overview["network_loss"] == {"lost_placements": 4, "journal_set_aside": 0}
     # Their budget goes back: the grant Redis spent them from is settled at what reached
     # PostgreSQL (nothing) by the worker's reaper.
     campaign.refresh_from_db()
