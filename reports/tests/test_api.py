@@ -72,11 +72,15 @@ def test_bad_filters_get_the_validation_error_shape(db, operator_client):
     }
 
 
+
+
 REPORTS = ["overview", "traffic", "conversions", "placements", "facilitators", "invalid-traffic"]
 
 
 @pytest.mark.parametrize("name", REPORTS)
-def test_days_a_date_cannot_be_counted_from_are_refused_not_overflowed(db, operator_client, name):
+def test_days_a_date_cannot_be_counted_from_are_refused_not_overflowed(
+    db, operator_client, name
+):
     # The default start is 30 days before the end; the end's bounds run a day past it.
     for query, field in [
         ({"end": "0001-01-01"}, "end"),
@@ -92,7 +96,6 @@ def test_days_a_date_cannot_be_counted_from_are_refused_not_overflowed(db, opera
         {"start": "9998-12-30", "end": "9998-12-31", "granularity": "hour"},
     ]:
         assert operator_client.get(f"/v1/reports/{name}", query).status_code == 200, query
-
 
 def test_overview_totals_equal_the_raw_rows(two_days, operator_client):
     data = operator_client.get("/v1/reports/overview", RANGE).json()
