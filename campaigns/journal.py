@@ -139,6 +139,8 @@ class Refused(Exception):
 
 def _typed(cls, obj) -> dict:
     """The fields of `cls` from a decoded JSON object, each of its declared type."""
+    if isinstance(obj, list):
+        obj = _version_zero(cls, obj)
     if not isinstance(obj, dict):
         raise Refused(JournalSetAside.Reason.UNDECODABLE, "not a JSON object")
     if obj.get("v") != RECORD_VERSION:
@@ -153,6 +155,21 @@ def _typed(cls, obj) -> dict:
 
 
 _TYPES = {cls: [(f.name, f.type) for f in fields(cls)] for cls in (RequestRecord, PlacementTerms)}
+
+
+def _version_zero(cls, values: list) -> dict:
+    """A record written before records had names and versions: a list of the fields in the
+    order of the class's (without the deployment, which is taken to be this one). Read so
+    that an upgrade while the stream holds such records loses none of them."""
+    names = [name for name, _ in _TYPES[cls] if name != "deployment"]
+    if len(values) != len(names):
+        raise Refused(JournalSetAside.Reason.UNDECODABLE, "version 0 record of another length")
+    named = dict(zip(names, values, strict=True))
+    if cls is RequestRecord:
+        named["deployment"] = deployment.current()
+    else:
+        named["waits"] = bool(named["waits"])  # written as 0 or 1
+    return {"v": RECORD_VERSION, **named}
 
 
 # Rows as the drain inserts them: each tuple's field names are the model's, in the order of

@@ -6,7 +6,7 @@ import json
 import pytest
 import redis
 
-from campaigns import budget, journal
+from campaigns import budget, deployment, journal
 
 RECORD = journal.RequestRecord(
     uid="0" * 32,
@@ -43,6 +43,18 @@ def test_a_record_of_another_version_or_shape_is_refused(change, reason):
     with pytest.raises(journal.Refused) as refused:
         journal._typed(journal.RequestRecord, decoded)
     assert refused.value.reason == reason
+
+
+def test_records_written_before_versions_are_read_during_an_upgrade(monkeypatch):
+    monkeypatch.setattr(deployment, "_current", RECORD.deployment)
+    positional = [RECORD.uid, RECORD.facilitator, RECORD.at, RECORD.url, RECORD.description]
+    positional += [RECORD.network, RECORD.payer, RECORD.amount, RECORD.transport, RECORD.tx]
+    assert journal.RequestRecord(**journal._typed(journal.RequestRecord, positional)) == RECORD
+    terms = ["conversion", "cpa", 1800, 1800, 1, "https://x.example/", "k" * 32]
+    decoded = journal.PlacementTerms(**journal._typed(journal.PlacementTerms, terms))
+    assert (decoded.event, decoded.waits, decoded.key) == ("conversion", True, "k" * 32)
+    with pytest.raises(journal.Refused):
+        journal._typed(journal.RequestRecord, positional[:-1])
 
 
 def test_the_match_scripts_reply_is_read_by_name():
