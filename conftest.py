@@ -40,10 +40,11 @@ def pytest_collection_modifyitems(config, items):
 def _fresh_catalog():
     """Factories write campaigns and keys behind the services' back: start each test clean
     of per-process caches (the campaign catalog, API keys, key-use throttling)."""
-    from campaigns import catalog
+    from campaigns import catalog, deployment
     from facilitators import selectors, services
 
     catalog.forget()
+    deployment.forget()
     selectors.forget_cached_keys()
     services._last_recorded.clear()
     yield

@@ -97,6 +97,7 @@ class StateCollector:
     def collect(self):
         yield from self._safely(self._events)
         yield from self._safely(self._campaigns)
+        yield from self._safely(self._journal)
         yield from self._safely(self._rollups)
         yield from self._safely(self._queue)
 
@@ -130,6 +131,20 @@ class StateCollector:
             "adnet_campaigns_exhausted",
             "Campaigns whose total budget is spent (status exhausted).",
             value=Campaign.objects.filter(status=Campaign.Status.EXHAUSTED).count(),
+        )
+
+    def _journal(self):
+        from campaigns.selectors import journal_set_aside_count, lost_placement_count
+
+        yield GaugeMetricFamily(
+            "adnet_journal_set_aside",
+            "Match journal records set aside because they could not be written.",
+            value=journal_set_aside_count(),
+        )
+        yield GaugeMetricFamily(
+            "adnet_placements_lost",
+            "Placements answered but never written (lost with Redis, or set aside).",
+            value=lost_placement_count(),
         )
 
     def _rollups(self):

@@ -23,7 +23,7 @@ from campaigns import budget, grants, journal, tokens
 from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
 from campaigns.matching import engine
-from campaigns.models import Campaign, MatchRequest, Placement, TxClaim
+from campaigns.models import Campaign, LostPlacement, MatchRequest, Placement, TxClaim
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,9 @@ BILLS_CONVERSIONS = (engine.STRATEGY_CPA, engine.STRATEGY_HYBRID)
 # Invalid-traffic reasons of conversions and clicks.
 TX_HASH_REUSED = "tx_hash_reused"
 UNKNOWN_PLACEMENT = "unknown_placement"
+# Not invalid traffic: the report names a placement we signed that PostgreSQL never received
+# (campaigns.models.LostPlacement), the network's own loss.
+LOST_PLACEMENT = LostPlacement.REASON
 OTHER_FACILITATOR = "other_facilitator"
 PAYER_MISMATCH = "payer_mismatch"
 NETWORK_MISMATCH = "network_mismatch"
@@ -530,6 +533,22 @@ def _apply_report(
     row: ConversionReport, report: ConversionInput, facilitator_id: uuid.UUID, now: dt.datetime
 ) -> None:
     placement = _report_placement(report)
+    lost = (
+        tokens.decode(report.impression_token)
+        if placement is None and report.impression_token
+        else None
+    )
+    if lost is not None:
+        # A placement we signed that PostgreSQL never received: the network's loss.
+        campaign_services.record_lost_placement(
+            placement_id=lost.placement_id,
+            campaign_id=lost.campaign_id,
+            source=LostPlacement.Source.CONVERSION,
+            now=now,
+        )
+        ConversionReport.objects.filter(pk=row.pk).update(invalid_reason=LOST_PLACEMENT)
+        row.invalid_reason = LOST_PLACEMENT
+        return
     # The facilitator's clock is trusted only up to ours.
     converted_at = min(report.occurred_at, now)
     reason = report_verdict(report, placement, facilitator_id, converted_at)

@@ -1,11 +1,12 @@
-"""Operator views of advertisers and placements in the Django admin.
+"""Operator views of advertisers, placements and the match journal's set-aside and lost records.
 
 Campaigns are administered by the accounts app, which scopes them to the signed-in advertiser.
 """
 
 from django.contrib import admin
 
-from campaigns.models import Advertiser, MatchRequest, Placement
+from adnet.core.admin import ReadOnlyAdmin
+from campaigns.models import Advertiser, JournalSetAside, LostPlacement, MatchRequest, Placement
 
 
 @admin.register(Advertiser)
@@ -51,3 +52,31 @@ class MatchRequestAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class OperatorsOnly(ReadOnlyAdmin):
+    """Read-only, and visible to operators (superusers) only."""
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+
+@admin.register(JournalSetAside)
+class JournalSetAsideAdmin(OperatorsOnly):
+    list_display = ("set_aside_at", "entry_id", "reason", "error")
+    list_filter = ("reason",)
+    readonly_fields = ("entry_id", "reason", "error", "set_aside_at", "record")
+    exclude = ("raw",)
+
+    @admin.display(description="record as Redis held it")
+    def record(self, obj: JournalSetAside) -> str:
+        return bytes(obj.raw).decode("utf-8", errors="backslashreplace")
+
+
+@admin.register(LostPlacement)
+class LostPlacementAdmin(OperatorsOnly):
+    list_display = ("seen_at", "placement_id", "campaign_id", "source")
+    list_filter = ("source",)

@@ -26,6 +26,7 @@ delivery history, as the worker last read it).
 import json
 import threading
 import uuid
+from dataclasses import dataclass
 
 import redis
 from django.conf import settings
@@ -50,6 +51,11 @@ SPENT_GRANT = "+"
 STALE_CATALOG = 3  # the caller's snapshot is older than the published catalog version
 RATE_LIMITED = 4  # the API key is over its rate: nothing recorded
 
+# The script's reply, decoded by MatchReply.decode: reply version, status (above), the
+# winner's index (-1: none), the published catalog version, the epoch, the campaign taken
+# below its grant's low mark ('' none), then for WANTS_GRANTS the campaigns wanted.
+REPLY_VERSION = 1
+
 # ARGV: prefix, today, payer, frequency TTL, request record, final ('1': record even if
 # grants are wanted), refill claim ms, expected catalog version ('' = any), now ms,
 # rate key ('' = not counted here), rate limit, rate window seconds, n; then n candidates,
@@ -60,14 +66,14 @@ local rate_key = ARGV[10]
 if rate_key ~= '' then
   local used = redis.call('INCR', rate_key)
   if used == 1 then redis.call('EXPIRE', rate_key, ARGV[12]) end
-  if used > tonumber(ARGV[11]) then return {4, -1, '', ''} end
+  if used > tonumber(ARGV[11]) then return {1, 4, -1, '', '', ''} end
 end
 local epoch = redis.call('GET', P .. 'epoch')
 local version = redis.call('GET', P .. 'catalog') or ''
-if not epoch then return {0, -1, version, ''} end
+if not epoch then return {1, 0, -1, version, '', ''} end
 local expected = ARGV[8]
 if expected ~= '' and version ~= '' and version ~= expected then
-  return {3, -1, version, epoch}
+  return {1, 3, -1, version, epoch, ''}
 end
 local today, payer, ttl, record = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local final, claim, now = ARGV[6] == '1', tonumber(ARGV[7]), tonumber(ARGV[9])
@@ -94,7 +100,7 @@ for i = 0, n - 1 do
       for _, other in ipairs(empty) do redis.call('SADD', P .. 'refill', other) end
       redis.call('XADD', P .. 'journal', '*', 'r', record, 'c', cid, 'g', a[3], 'h', hold,
         'k', cap, 'd', detail)
-      return {1, i, version, epoch, low}
+      return {1, 1, i, version, epoch, low}
     elseif #empty < 2 then
       local claimed = tonumber(redis.call('GET', P .. 'rf:' .. today .. ':' .. cid) or '0')
       if claimed <= now then
@@ -110,12 +116,39 @@ if #empty > 0 and not final then
   for _, cid in ipairs(empty) do
     redis.call('SET', P .. 'rf:' .. today .. ':' .. cid, now + claim, 'EX', 3600)
   end
-  return {2, -1, version, epoch, unpack(wanted)}
+  return {1, 2, -1, version, epoch, '', unpack(wanted)}
 end
 for _, other in ipairs(empty) do redis.call('SADD', P .. 'refill', other) end
 redis.call('XADD', P .. 'journal', '*', 'r', record)
-return {1, -1, version, epoch}
+return {1, 1, -1, version, epoch, ''}
 """
+
+
+@dataclass(frozen=True, slots=True)
+class MatchReply:
+    """The match script's answer, by name."""
+
+    status: int  # NO_EPOCH, PLACED, WANTS_GRANTS, STALE_CATALOG or RATE_LIMITED
+    winner: int  # the index of the offer placed, -1 if none
+    catalog_version: str  # the published catalog version ('' if none is)
+    epoch: str
+    low: str  # the campaign whose grant this match took below its low mark ('' if none)
+    wanted: tuple[str, ...]  # WANTS_GRANTS: the campaigns to grant (SPENT_GRANT marks)
+
+    @classmethod
+    def decode(cls, reply: list) -> "MatchReply":
+        version, status, winner, catalog, epoch, low, *wanted = reply
+        if version != REPLY_VERSION:
+            raise redis.exceptions.ResponseError(f"match script reply version {version!r}")
+        return cls(
+            status=status,
+            winner=winner,
+            catalog_version=_text(catalog),
+            epoch=_text(epoch),
+            low=_text(low),
+            wanted=tuple(_text(item) for item in wanted),
+        )
+
 
 CREDIT = """
 local P = ARGV[1]
@@ -198,7 +231,7 @@ class Store:
     def key(self, name: str) -> str:
         return self.prefix + name
 
-    def run_match(self, args: list) -> list:
+    def run_match(self, args: list) -> MatchReply:
         """The MATCH script, called on a pooled connection directly: the same EVALSHA
         without redis-py's per-command layers (a tenth of a match's time in the web
         process). A script Redis does not know (restarted, SCRIPT FLUSH) goes through the
@@ -208,7 +241,7 @@ class Store:
         conn = pool.get_connection()
         try:
             conn.send_command("EVALSHA", self.match.sha, 0, *args)
-            return conn.read_response()
+            return MatchReply.decode(conn.read_response())
         except redis.exceptions.NoScriptError:
             pass
         except BaseException:
@@ -216,7 +249,7 @@ class Store:
             raise
         finally:
             pool.release(conn)
-        return self.match(args=args, client=self.redis)
+        return MatchReply.decode(self.match(args=args, client=self.redis))
 
 
 def enabled() -> bool:

@@ -31,7 +31,7 @@ from django.db import connections
 from django.db.models import Q
 
 from adnet.core import clock, heap
-from campaigns import budget
+from campaigns import budget, journal
 from campaigns.matching import engine
 from campaigns.matching.engine import NO_HISTORY, CampaignCard
 from campaigns.matching.index import CampaignIndex
@@ -76,9 +76,7 @@ class Catalog:
         key = (card.id, billing_event)
         found = self.candidates.get(key)
         if found is None:
-            from campaigns.journal import placement_detail
-
-            detail = placement_detail(self.rows[card.id], billing_event)
+            detail = journal.placement_detail(self.rows[card.id], billing_event)
             found = f"{card.id}\t{self.holds[card.id]}\t{card.frequency_cap}\t{detail}"
             found = self.candidates[key] = found.encode()
         return found

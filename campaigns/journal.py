@@ -6,6 +6,11 @@ stream every second (campaigns.tasks.drain_journal); anything that needs a place
 then (a beacon, a click, a settlement event) drains it on the spot (`await_placement`).
 
 A batch is written in one transaction and removed from the stream once it has committed.
+Records are named and versioned (RequestRecord, PlacementTerms, JSON in the stream entry)
+and carry the deployment's identity. A record that cannot be decoded, is of an unknown
+version or of another deployment, or that PostgreSQL refuses (found by writing a refused
+batch again in halves, in savepoints) is set aside with its reason (JournalSetAside) and
+the rest of the batch is written: one bad record never stops delivery.
 Each observed settlement is written as checked for conversions when no placement still open
 for attribution recommended the paid resource to that payer (most of them); billing's
 attribution sweep checks the rest.
@@ -26,57 +31,195 @@ import json
 import logging
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import DataError, IntegrityError, connection, models, transaction
 from django.db.models import F
 
-from campaigns import budget, selectors
+from adnet.core import clock
+from campaigns import budget, deployment, selectors
 from campaigns.matching import engine
 from campaigns.models import (
     BudgetGrant,
     Campaign,
+    JournalSetAside,
     MatchRequest,
     PayerDailyCount,
     Placement,
     TxClaim,
 )
+from campaigns.terms import conversion_key, lifetime, on_day, release_at, waits_for_evidence
+from facilitators.models import Facilitator
 
 logger = logging.getLogger(__name__)
 
 LOCK_SECONDS = 120
 # A batch is read from the stream in pieces this long: Redis answers one command at a time,
-# and XRANGE of 2,000 entries (about 1 MB) held it, and every match behind it, for up to
-# 2.3 ms (540 µs on average); reads of 250 took at most 0.72 ms in the same benchmark
-# (docs/benchmarks.md).
+# and a long XRANGE holds every match behind it (docs/benchmarks.md).
 READ_CHUNK = 250
 
-# Every column a placement row is written with, in the order _write builds its rows.
-PLACEMENT_COLUMNS = (
-    "id",
-    "campaign",
-    "facilitator",
-    "match_request",
-    "payer",
-    "network",
-    "transport",
-    "resource_url",
-    "conversion_resource",
-    "conversion_key",
-    "bid_strategy",
-    "billing_event",
-    "price_millis",
-    "hold_millis",
-    "hold_day",
-    "state",
-    "matched_at",
-    "expires_at",
-    "attribution_deadline",
-    "release_at",
-    "original_tx_hash",
-    "billed_millis",
-)
+# The version of the records below. A record of any other version is set aside, not guessed
+# at: a new version is read by code that knows it, deployed before anything writes it.
+RECORD_VERSION = 1
+
+# What PostgreSQL (or the rows built from a record) may refuse in one record: the batch
+# is then written in halves, down to the record that fails alone, which is set aside.
+# Anything else (a lost connection, a timeout) fails the drain and leaves the stream as
+# it is, to be drained again.
+_REFUSED = (DataError, IntegrityError, ValueError, TypeError, OverflowError)
+
+
+# --- The records ---------------------------------------------------------------------------------
+# The stream entry the match script appends has named fields: `r`, the request record (JSON);
+# for a placement also `c` (campaign id), `g` (grant id), `h` (hold, millis), `k` (the
+# frequency cap it was matched under) and `d`, the placement's terms (JSON).
+
+
+@dataclass
+class RequestRecord:
+    """One answered /v1/match (stream field `r`), written as a MatchRequest."""
+
+    uid: str  # the request's (and its placement's) id, as hex
+    facilitator: str  # as hex
+    at: int  # when it was received, microseconds since the epoch
+    url: str
+    description: str
+    network: str
+    payer: str
+    amount: str  # settled, atomic units as a digit string
+    transport: str
+    tx: str
+    deployment: str  # campaigns.deployment: records of another deployment are set aside
+
+    def encode(self) -> str:
+        return json.dumps({"v": RECORD_VERSION, **self.__dict__}, separators=(",", ":"))
+
+
+@dataclass
+class PlacementTerms:
+    """What a placement of one campaign for one billing event needs besides its request
+    (stream field `d`; made once per campaign and event in each catalog snapshot)."""
+
+    event: str  # the billing event
+    strategy: str  # the campaign's bid strategy
+    lifetime: int  # seconds the placement may bill (terms.lifetime)
+    window: int  # attribution window, seconds
+    waits: bool  # its hold waits for conversion evidence (terms.waits_for_evidence)
+    resource: str  # the conversion resource: the campaign's recommended resource
+    key: str  # its conversion key
+
+    def encode(self) -> str:
+        return json.dumps({"v": RECORD_VERSION, **self.__dict__}, separators=(",", ":"))
+
+
+@dataclass
+class Record:
+    """One stream entry, decoded by name."""
+
+    entry_id: str
+    entry: dict  # the raw fields, kept to set the entry aside
+    request: RequestRecord
+    campaign: str | None = None  # None: no placement
+    grant: int = 0
+    hold: int = 0
+    cap: int = 0
+    terms: PlacementTerms | None = None
+
+
+class Refused(Exception):
+    """A stream entry that cannot be written, and why (a JournalSetAside reason)."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+def _typed(cls, obj) -> dict:
+    """The fields of `cls` from a decoded JSON object, each of its declared type."""
+    if isinstance(obj, list):
+        obj = _version_zero(cls, obj)
+    if not isinstance(obj, dict):
+        raise Refused(JournalSetAside.Reason.UNDECODABLE, "not a JSON object")
+    if obj.get("v") != RECORD_VERSION:
+        raise Refused(JournalSetAside.Reason.UNKNOWN_VERSION, repr(obj.get("v"))[:64])
+    values = {}
+    for name, kind in _TYPES[cls]:
+        value = obj.get(name)
+        if type(value) is not kind:
+            raise Refused(JournalSetAside.Reason.UNDECODABLE, f"{name} is not {kind.__name__}")
+        values[name] = value
+    return values
+
+
+_TYPES = {cls: [(f.name, f.type) for f in fields(cls)] for cls in (RequestRecord, PlacementTerms)}
+
+
+def _version_zero(cls, values: list) -> dict:
+    """A record written before records had names and versions: a list of the fields in the
+    order of the class's (without the deployment, which is taken to be this one). Read so
+    that an upgrade while the stream holds such records loses none of them."""
+    names = [name for name, _ in _TYPES[cls] if name != "deployment"]
+    if len(values) != len(names):
+        raise Refused(JournalSetAside.Reason.UNDECODABLE, "version 0 record of another length")
+    named = dict(zip(names, values, strict=True))
+    if cls is RequestRecord:
+        named["deployment"] = deployment.current()
+    else:
+        named["waits"] = bool(named["waits"])  # written as 0 or 1
+    return {"v": RECORD_VERSION, **named}
+
+
+# Rows as the drain inserts them: each tuple's field names are the model's, in the order of
+# the INSERT's columns (one definition for both).
+class RequestRow(NamedTuple):
+    uid: str
+    facilitator: str
+    received_at: int
+    resource_url: str
+    resource_description: str
+    network: str
+    payer: str
+    settled_amount: int
+    transport: str
+    tx_hash: str
+    matched: bool
+    attributed: bool
+
+
+class PlacementRow(NamedTuple):
+    id: str
+    campaign: str
+    facilitator: str
+    match_request: int
+    payer: str
+    network: str
+    transport: str
+    resource_url: str
+    conversion_resource: str
+    conversion_key: str
+    bid_strategy: str
+    billing_event: str
+    price_millis: int
+    hold_millis: int
+    hold_day: str
+    state: str
+    matched_at: int
+    expires_at: int
+    attribution_deadline: int
+    release_at: int
+    original_tx_hash: str
+    billed_millis: int
+
+
+class ClaimRow(NamedTuple):
+    network: str
+    tx_hash: str
+    role: str
+    placement: str
+    claimed_at: int
 
 
 # --- What the match path writes ----------------------------------------------------------------
@@ -91,53 +234,35 @@ def request_record(
     settled_amount: int,
     tx_hash: str,
 ) -> str:
-    return json.dumps(
-        [
-            uid.hex,
-            facilitator_id.hex,
-            int(received_at.timestamp() * 1_000_000),
-            settlement.resource_url,
-            settlement.description[:1000],
-            settlement.network,
-            settlement.payer,
-            str(settled_amount),
-            settlement.transport,
-            tx_hash,
-        ],
-        separators=(",", ":"),
-    )
+    return RequestRecord(
+        uid=uid.hex,
+        facilitator=facilitator_id.hex,
+        at=int(received_at.timestamp() * 1_000_000),
+        url=settlement.resource_url,
+        description=settlement.description[:1000],
+        network=settlement.network,
+        payer=settlement.payer,
+        amount=str(settled_amount),
+        transport=settlement.transport,
+        tx=tx_hash,
+        deployment=deployment.current(),
+    ).encode()
 
 
 def placement_detail(campaign: Campaign, billing_event: str) -> str:
     """What a placement of this campaign for this billing event needs besides the request."""
-    from campaigns.services import conversion_key, lifetime, waits_for_evidence
-
-    return json.dumps(
-        [
-            billing_event,
-            campaign.bid_strategy,
-            int(lifetime(campaign, billing_event).total_seconds()),
-            campaign.attribution_window_seconds,
-            int(waits_for_evidence(campaign, billing_event)),
-            campaign.rec_resource_url,
-            conversion_key(campaign.rec_resource_url),
-        ],
-        separators=(",", ":"),
-    )
+    return PlacementTerms(
+        event=billing_event,
+        strategy=campaign.bid_strategy,
+        lifetime=int(lifetime(campaign, billing_event).total_seconds()),
+        window=campaign.attribution_window_seconds,
+        waits=waits_for_evidence(campaign, billing_event),
+        resource=campaign.rec_resource_url,
+        key=conversion_key(campaign.rec_resource_url),
+    ).encode()
 
 
 # --- Draining ------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Placed:
-    uid: str  # the request's (and placement's) id, as hex
-    campaign_id: str  # as the snapshot wrote it (str of the UUID)
-    grant_id: int
-    hold: int
-    cap: int
-    detail: list
-    request: list
 
 
 def _text(value) -> str:
@@ -145,7 +270,8 @@ def _text(value) -> str:
 
 
 def drain(*, wait_seconds: float = 0.0, limit: int | None = None) -> int:
-    """Write what the stream holds to PostgreSQL. Returns how many entries were written.
+    """Write what the stream holds to PostgreSQL, setting aside what cannot be written.
+    Returns how many entries left the stream.
 
     One drainer at a time (a Redis lock); `wait_seconds` waits for a running one to finish
     and then drains what is left. Entries leave the stream once their batch has committed.
@@ -162,11 +288,11 @@ def drain(*, wait_seconds: float = 0.0, limit: int | None = None) -> int:
             entries = _read(store, stream, limit)
             if not entries:
                 break
-            with transaction.atomic():
-                _write(entries)
-            # Removed once written. The worker and the services that drain on demand do it
-            # outside any transaction of theirs, so "written" means committed; a caller that
-            # drains inside its own transaction answers for it (tests do, and roll back).
+            _write(entries)
+            # Removed once written or set aside. The worker and the services that drain on
+            # demand do it outside any transaction of theirs, so "written" means committed;
+            # a caller that drains inside its own transaction answers for it (tests do, and
+            # roll back).
             # The batch is the head of the stream up to its last id (one drainer at a time,
             # ids only grow), so it goes by trimming below the next id: XDEL of 2,000 ids
             # held Redis, and every match waiting on it, for about a millisecond.
@@ -234,29 +360,203 @@ def catch_up() -> None:
         logger.warning("journal unreachable: working from what PostgreSQL already has")
 
 
-def _parse(entries) -> tuple[list[list], list[_Placed]]:
-    # Field names as Redis returns them (bytes): decoding each name of each entry took
-    # about a tenth of the worker's time.
-    fields = [raw for _, raw in entries]
-    # The JSON texts of the whole batch, decoded by one call into the decoder's C code.
-    requests = _decoded([item[b"r"] for item in fields])
-    with_placement = [
-        (item, record) for item, record in zip(fields, requests, strict=True) if b"c" in item
-    ]
-    details = _decoded([item[b"d"] for item, _ in with_placement])
-    placed = [
-        _Placed(
-            uid=record[0],
-            campaign_id=item[b"c"].decode(),
-            grant_id=int(item[b"g"]),
-            hold=int(item[b"h"]),
-            cap=int(item[b"k"]),
-            detail=detail,
-            request=record,
+def _write(entries) -> None:
+    """Write a batch read from the stream: in one transaction, and when PostgreSQL refuses
+    it, in halves inside savepoints down to the records that fail alone. What cannot be
+    decoded or written is set aside (JournalSetAside) in the same transaction as the rest."""
+    records, aside = _decode(entries)
+    records = _naming_known_rows(records, aside)
+    try:
+        with transaction.atomic():
+            _write_records(records)
+            _check_deferred()
+            _set_aside(aside)
+        return
+    except _REFUSED as exc:
+        logger.warning(
+            "journal batch of %d refused (%s): isolating the bad records", len(records), exc
         )
-        for (item, record), detail in zip(with_placement, details, strict=True)
-    ]
-    return requests, placed
+    with transaction.atomic():
+        _isolate(records, aside, split=True)
+        _set_aside(aside)
+
+
+def _isolate(records: list[Record], aside: list, *, split: bool = False) -> None:
+    """Write `records` in a savepoint; if refused, each half the same way. A record refused
+    on its own joins `aside`."""
+    if not records:
+        return
+    if not split:
+        try:
+            with transaction.atomic():
+                _write_records(records)
+                _check_deferred()
+            return
+        except _REFUSED as exc:
+            if len(records) == 1:
+                aside.append(
+                    (
+                        records[0].entry_id,
+                        records[0].entry,
+                        Refused(JournalSetAside.Reason.REFUSED, f"{type(exc).__name__}: {exc}"),
+                    )
+                )
+                return
+    middle = len(records) // 2
+    _isolate(records[:middle], aside)
+    _isolate(records[middle:], aside)
+
+
+def _naming_known_rows(records: list[Record], aside: list) -> list[Record]:
+    """The records whose facilitator and campaign PostgreSQL has; the others are set aside
+    (a Redis shared with another database, or a database restored from a backup): one query
+    each for the whole batch, where finding them by halving could take one per record."""
+    facilitators = _known(Facilitator, {r.request.facilitator for r in records})
+    campaigns = _known(Campaign, {r.campaign for r in records if r.campaign is not None})
+    kept = []
+    for record in records:
+        missing = (
+            f"facilitator {record.request.facilitator}"
+            if record.request.facilitator not in facilitators
+            else f"campaign {record.campaign}"
+            if record.campaign is not None and record.campaign not in campaigns
+            else None
+        )
+        if missing is None:
+            kept.append(record)
+        else:
+            refused = Refused(JournalSetAside.Reason.MISSING_ROW, f"no {missing}"[:200])
+            aside.append((record.entry_id, record.entry, refused))
+    return kept
+
+
+def _known(model, spelt: set[str]) -> set[str]:
+    """Which of these ids (as the records spell them) `model` has. An id that is not a UUID
+    is kept as known: PostgreSQL refuses its record, which is then set aside."""
+    ids: dict[uuid.UUID, str] = {}
+    known = set()
+    for text in spelt:
+        try:
+            ids[uuid.UUID(text)] = text
+        except (ValueError, TypeError, AttributeError):
+            known.add(text)
+    if ids:
+        found = model.objects.filter(pk__in=list(ids)).values_list("pk", flat=True)
+        known.update(ids[pk] for pk in found)
+    return known
+
+
+def _check_deferred() -> None:
+    """Check the deferred constraints (foreign keys) now, inside the savepoint or
+    transaction that wrote the rows, rather than at a commit that may be a caller's."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def _raw(entry: dict) -> bytes:
+    """A stream entry's fields as bytes, `name=value` per line, as Redis held them."""
+    return b"\n".join(
+        (name if isinstance(name, bytes) else name.encode())
+        + b"="
+        + (value if isinstance(value, bytes) else str(value).encode())
+        for name, value in entry.items()
+    )
+
+
+def _set_aside(aside: list) -> None:
+    if not aside:
+        return
+    now = clock.now()
+    JournalSetAside.objects.bulk_create(
+        [
+            JournalSetAside(
+                entry_id=_text(entry_id),
+                raw=_raw(entry),
+                reason=refused.reason,
+                error=refused.detail[:2000],
+                set_aside_at=now,
+            )
+            for entry_id, entry, refused in aside
+        ]
+    )
+    for entry_id, _, refused in aside:
+        logger.error("journal entry %s set aside: %s", _text(entry_id), refused)
+
+
+# --- Decoding ------------------------------------------------------------------------------------
+
+
+def _decode(entries) -> tuple[list[Record], list]:
+    """The entries decoded by name; those that cannot be (or are another deployment's) as
+    (entry id, fields, Refused)."""
+    # The JSON texts of the whole batch, decoded by one call into the decoder's C code;
+    # one by one only if that fails.
+    texts = [item.get(b"r") for _, item in entries]
+    try:
+        requests = _decoded(texts)
+    except (ValueError, TypeError):
+        requests = [_one(text) for text in texts]
+    ours = deployment.current()
+    terms: dict[bytes, PlacementTerms | Refused] = {}  # snapshots repeat them: decoded once
+    campaigns: dict[bytes, str] = {}
+    records: list[Record] = []
+    aside: list = []
+    for (entry_id, item), request in zip(entries, requests, strict=True):
+        try:
+            record = _record(entry_id, item, request, terms, campaigns)
+            if record.request.deployment != ours:
+                raise Refused(
+                    JournalSetAside.Reason.OTHER_DEPLOYMENT, record.request.deployment[:64]
+                )
+        except Refused as refused:
+            aside.append((entry_id, item, refused))
+            continue
+        records.append(record)
+    return records, aside
+
+
+_UNDECODABLE = object()
+
+
+def _one(text):
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError):
+        return _UNDECODABLE
+
+
+def _record(entry_id, item: dict, request, terms: dict, campaigns: dict) -> Record:
+    if request is _UNDECODABLE or request is None:
+        raise Refused(JournalSetAside.Reason.UNDECODABLE, "request record")
+    record = Record(_text(entry_id), item, RequestRecord(**_typed(RequestRecord, request)))
+    campaign = item.get(b"c")
+    if campaign is None:
+        return record
+    detail = item.get(b"d")
+    found = terms.get(detail)
+    if found is None:
+        try:
+            found = PlacementTerms(**_typed(PlacementTerms, json.loads(detail)))
+        except Refused as refused:
+            found = refused
+        except (ValueError, TypeError):
+            found = Refused(JournalSetAside.Reason.UNDECODABLE, "placement terms")
+        terms[detail] = found
+    if isinstance(found, Refused):
+        raise found
+    try:
+        # In PostgreSQL's spelling, which the cap count's answer uses (campaigns are few).
+        record.campaign = campaigns.get(campaign) or campaigns.setdefault(
+            campaign, str(uuid.UUID(campaign.decode()))
+        )
+        record.grant = int(item[b"g"])
+        record.hold = int(item[b"h"])
+        record.cap = int(item[b"k"])
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise Refused(JournalSetAside.Reason.UNDECODABLE, f"placement: {exc}") from None
+    record.terms = found
+    return record
 
 
 def _decoded(texts: list) -> list:
@@ -264,7 +564,13 @@ def _decoded(texts: list) -> list:
     if not texts:
         return []
     joined = b",".join(text if isinstance(text, bytes) else text.encode() for text in texts)
-    return json.loads(b"[" + joined + b"]")
+    decoded = json.loads(b"[" + joined + b"]")
+    if len(decoded) != len(texts):  # a text holding a comma-separated list of its own
+        raise ValueError("records do not align")
+    return decoded
+
+
+# --- Writing -------------------------------------------------------------------------------------
 
 
 def _insert(model, names: tuple[str, ...], rows: list[tuple], suffix: str = "") -> list:
@@ -273,16 +579,15 @@ def _insert(model, names: tuple[str, ...], rows: list[tuple], suffix: str = "") 
 
     The batch goes as one JSON parameter that PostgreSQL takes apart itself
     (`jsonb_array_elements`, each field cast to its column's type; jsonb, parsed once, where
-    plain json would parse a row's text again for every field taken from it, which doubled
-    the cost of a placement's insert): the statement's text
-    stays the same whatever the batch size, and encoding the batch is one call into the
-    JSON encoder's C code, where the driver would adapt every value on its own in Python
-    (a third of the worker's time at 1,800 matches/s). PostgreSQL only, like the rest of
-    the Redis budget store (settings.MATCH_BUDGET_STORE).
+    plain json would parse a row's text again for every field taken from it): the
+    statement's text stays the same whatever the batch size, and encoding the batch is one
+    call into the JSON encoder's C code, where the driver would adapt every value on its own
+    in Python. PostgreSQL only, like the rest of the Redis budget store
+    (settings.MATCH_BUDGET_STORE).
     """
-    fields = [model._meta.get_field(name) for name in names]
-    columns = ", ".join(field.column for field in fields)
-    values = ", ".join(_value_sql(i, field) for i, field in enumerate(fields))
+    fields_ = [model._meta.get_field(name) for name in names]
+    columns = ", ".join(field.column for field in fields_)
+    values = ", ".join(_value_sql(i, field) for i, field in enumerate(fields_))
     table = model._meta.db_table
     sql = (
         f"INSERT INTO {table} ({columns}) SELECT {values} "  # noqa: S608
@@ -297,6 +602,9 @@ def _insert(model, names: tuple[str, ...], rows: list[tuple], suffix: str = "") 
 def _value_sql(i: int, field) -> str:
     if isinstance(field, models.DateTimeField):
         return f"(timestamptz 'epoch' + (r->>{i})::bigint * interval '1 microsecond')"
+    if isinstance(field, models.CharField | models.TextField):
+        # Text as it is: the column refuses what is too long (a cast to varchar(n) would cut it).
+        return f"(r->>{i})"
     return f"(r->>{i})::{field.db_type(connection)}"
 
 
@@ -312,94 +620,78 @@ def _day(micros: int, days: dict[int, str]) -> str:
     return found
 
 
-def _cannot_convert(requests: list[list], placed: list[_Placed]) -> set[str]:
+def _cannot_convert(records: list[Record]) -> set[str]:
     """The uids of the requests whose settlement cannot be a conversion: no placement still
     open for attribution, in PostgreSQL or in this batch, recommended the paid resource to
     that payer. They are written as already checked; billing's attribution sweep checks the
     others (the same test it applies first to what it reads)."""
-    from campaigns.services import conversion_key
-
     keys: dict[str, tuple[str, str, str]] = {}
     key_of: dict[str, str] = {}
-    for uid, _, _, url, _, network, payer, *_ in requests:
-        if url not in key_of:
-            key_of[url] = conversion_key(url)
-        keys[uid] = (payer, network, key_of[url])
-    oldest = dt.datetime.fromtimestamp(min(request[2] for request in requests) / 1e6, tz=dt.UTC)
-    touches = {(item.request[6], item.request[5], item.detail[6]) for item in placed}
+    for record in records:
+        request = record.request
+        if request.url not in key_of:
+            key_of[request.url] = conversion_key(request.url)
+        keys[request.uid] = (request.payer, request.network, key_of[request.url])
+    oldest = dt.datetime.fromtimestamp(min(r.request.at for r in records) / 1e6, tz=dt.UTC)
+    touches = {
+        (r.request.payer, r.request.network, r.terms.key) for r in records if r.terms is not None
+    }
     touches |= selectors.open_touches(set(keys.values()) - touches, oldest)
     return {uid for uid, key in keys.items() if key not in touches}
 
 
-def _insert_requests(requests: list[list], placed: list[_Placed]) -> dict[str, int]:
+def _insert_requests(records: list[Record]) -> dict[str, int]:
     """Insert the requests not yet written; their ids by uid."""
-    if not requests:
+    if not records:
         return {}
-    placed_uids = {item.uid for item in placed}
-    checked = _cannot_convert(requests, placed)
+    checked = _cannot_convert(records)
     rows = [
-        (
-            uid,
-            facilitator,
-            micros,
-            url,
-            description,
-            network,
-            payer,
-            int(amount),
-            transport,
-            tx,
-            uid in placed_uids,
-            uid in checked,
+        RequestRow(
+            uid=request.uid,
+            facilitator=request.facilitator,
+            received_at=request.at,
+            resource_url=request.url,
+            resource_description=request.description,
+            network=request.network,
+            payer=request.payer,
+            settled_amount=int(request.amount),
+            transport=request.transport,
+            tx_hash=request.tx,
+            matched=record.campaign is not None,
+            attributed=request.uid in checked,
         )
-        for uid, facilitator, micros, url, description, network, payer, amount, transport, tx in (
-            requests
-        )
+        for record in records
+        for request in (record.request,)
     ]
-    names = (
-        "uid",
-        "facilitator",
-        "received_at",
-        "resource_url",
-        "resource_description",
-        "network",
-        "payer",
-        "settled_amount",
-        "transport",
-        "tx_hash",
-        "matched",
-        "attributed",
-    )
     # The uid comes back as the hex text the journal uses (no UUID object per row).
     returned = _insert(
         MatchRequest,
-        names,
+        RequestRow._fields,
         rows,
         "ON CONFLICT (uid) DO NOTHING RETURNING id, replace(uid::text, '-', '')",
     )
     return {uid: pk for pk, uid in returned}
 
 
-def _over_cap(placed: list[_Placed], days: dict[int, str]) -> set[str]:
+def _over_cap(placed: list[Record], days: dict[int, str]) -> set[str]:
     """Count each payer's placements per campaign and UTC day in PostgreSQL; the placements
     that went past their campaign's cap."""
-    groups: dict[tuple, list[_Placed]] = defaultdict(list)
+    groups: dict[tuple, list[Record]] = defaultdict(list)
     for item in placed:
-        groups[(item.campaign_id, item.request[6], _day(item.request[2], days))].append(item)
+        groups[(item.campaign, item.request.payer, _day(item.request.at, days))].append(item)
     if not groups:
         return set()
     table = PayerDailyCount._meta.db_table
     # Each group goes with the cap its first placement was matched under, and only the
-    # groups now past it come back (none unless Redis lost its counts): reading every
-    # counter back into Python cost the worker a few microseconds per record.
+    # groups now past it come back (none unless Redis lost its counts).
     rows = [
         (campaign_id, payer, day, len(items), items[0].cap)
         for (campaign_id, payer, day), items in groups.items()
     ]
     # The batch's fields cast as _insert casts them, from the model's own column types.
-    fields = [PayerDailyCount._meta.get_field(name) for name in ("campaign", "payer", "day")]
+    fields_ = [PayerDailyCount._meta.get_field(name) for name in ("campaign", "payer", "day")]
     columns = ", ".join(
-        f"{_value_sql(i, field)} AS {field.column}" for i, field in enumerate(fields)
+        f"{_value_sql(i, field)} AS {field.column}" for i, field in enumerate(fields_)
     )
     sql = (
         f"WITH batch AS (SELECT {columns}, (r->>3)::integer AS added, "  # noqa: S608
@@ -419,111 +711,113 @@ def _over_cap(placed: list[_Placed], days: dict[int, str]) -> set[str]:
     over: set[str] = set()
     for campaign_id, payer, day, excess in returned:
         items = groups[(campaign_id, payer, day)]
-        over.update(item.uid for item in items[-excess:])
+        over.update(item.request.uid for item in items[-excess:])
     return over
 
 
-def _write(entries) -> None:
-    requests, placed = _parse(entries)
-    inserted = _insert_requests(requests, placed)
-    placed = [item for item in placed if item.uid in inserted]
+def _write_records(records: list[Record]) -> None:
+    """Write decoded records, inside the caller's transaction or savepoint."""
+    if not records:
+        return
+    inserted = _insert_requests(records)
+    placed = [r for r in records if r.campaign is not None and r.request.uid in inserted]
     if not placed:
         return
 
     days: dict[int, str] = {}
     over = _over_cap(placed, days)
-    by_grant: dict[int, list[_Placed]] = defaultdict(list)
+    by_grant: dict[tuple[int, str], list[Record]] = defaultdict(list)
     for item in placed:
-        by_grant[item.grant_id].append(item)
+        by_grant[(item.grant, item.campaign)].append(item)
     void: set[str] = set()
     hold_day: dict[int, str] = {}
-    from campaigns.services import on_day
-
-    for grant_id, items in by_grant.items():
+    table = BudgetGrant._meta.db_table
+    for (grant_id, campaign_id), items in by_grant.items():
         spent = sum(item.hold for item in items)
         with connection.cursor() as cursor:
-            table = BudgetGrant._meta.db_table
+            # The grant of this campaign only: a record naming another campaign's grant (of
+            # another database) takes nothing from it.
             cursor.execute(
                 f"UPDATE {table} SET used_millis = used_millis + %s "  # noqa: S608
-                "WHERE id = %s AND used_millis + %s <= COALESCE(final_millis, granted_millis) "
+                "WHERE id = %s AND campaign_id = %s "
+                "AND used_millis + %s <= COALESCE(final_millis, granted_millis) "
                 "RETURNING day",
-                [spent, grant_id, spent],
+                [spent, grant_id, campaign_id, spent],
             )
             row = cursor.fetchone()
         if row is None:
             logger.warning(
                 "grant %s cannot cover %d placements: written without holds", grant_id, len(items)
             )
-            void.update(item.uid for item in items)
+            void.update(item.request.uid for item in items)
             continue
         day = row[0]
         hold_day[grant_id] = day.isoformat()
-        capped = [item for item in items if item.uid in over]
-        back = sum(item.hold for item in capped)
+        back = sum(item.hold for item in items if item.request.uid in over)
         if back:
             # Past the frequency cap: the hold goes straight back to the campaign.
-            Campaign.objects.filter(pk=items[0].campaign_id).update(
+            Campaign.objects.filter(pk=campaign_id).update(
                 held_millis=F("held_millis") - back,
                 day_held_millis=on_day(day, "day_held_millis", -back),
             )
-            logger.warning(
-                "%d placements past their frequency cap written without holds", len(capped)
-            )
+            logger.warning("placements past their frequency cap written without holds")
     void |= over
     originals = _claim_originals(placed)
-    from campaigns.services import release_at
-
     rows = []
     for item in placed:
-        event, strategy, lifetime, window, waits, resource, key = item.detail
-        at = item.request[2]
-        expires_at = at + lifetime * 1_000_000
-        deadline = at + window * 1_000_000
-        voided = item.uid in void
-        request = item.request
+        request, terms = item.request, item.terms
+        at = request.at
+        expires_at = at + terms.lifetime * 1_000_000
+        deadline = at + terms.window * 1_000_000
+        voided = request.uid in void
         rows.append(
-            (
-                item.uid,
-                item.campaign_id,
-                request[1],
-                inserted[item.uid],
-                request[6],
-                request[5],
-                request[8],
-                request[3],
-                resource,
-                key,
-                strategy,
-                event,
-                item.hold,
-                0 if voided else item.hold,
-                hold_day.get(item.grant_id) or _day(at, days),
-                Placement.State.EXPIRED.value if voided else Placement.State.MATCHED.value,
-                at,
-                expires_at,
-                deadline,
-                release_at(bool(waits), expires_at, deadline, micros=True),
-                originals.get(item.uid, ""),
-                0,
+            PlacementRow(
+                id=request.uid,
+                campaign=item.campaign,
+                facilitator=request.facilitator,
+                match_request=inserted[request.uid],
+                payer=request.payer,
+                network=request.network,
+                transport=request.transport,
+                resource_url=request.url,
+                conversion_resource=terms.resource,
+                conversion_key=terms.key,
+                bid_strategy=terms.strategy,
+                billing_event=terms.event,
+                price_millis=item.hold,
+                hold_millis=0 if voided else item.hold,
+                hold_day=hold_day.get(item.grant) or _day(at, days),
+                state=(Placement.State.EXPIRED if voided else Placement.State.MATCHED).value,
+                matched_at=at,
+                expires_at=expires_at,
+                attribution_deadline=deadline,
+                release_at=release_at(terms.waits, expires_at, deadline, micros=True),
+                original_tx_hash=originals.get(request.uid, ""),
+                billed_millis=0,
             )
         )
-    _insert(Placement, PLACEMENT_COLUMNS, rows)
+    _insert(Placement, PlacementRow._fields, rows)
 
 
-def _claim_originals(placed: list[_Placed]) -> dict[str, str]:
+def _claim_originals(placed: list[Record]) -> dict[str, str]:
     """The settlement that carried each recommendation, claimed in its role once (the
     placements are inserted later in the same transaction: the foreign key is deferred).
     Returns the hash each placement won."""
     claims = [
-        (item.request[5], item.request[9], TxClaim.Role.ORIGINAL.value, item.uid, item.request[2])
+        ClaimRow(
+            network=item.request.network,
+            tx_hash=item.request.tx,
+            role=TxClaim.Role.ORIGINAL.value,
+            placement=item.request.uid,
+            claimed_at=item.request.at,
+        )
         for item in placed
-        if item.request[9]
+        if item.request.tx
     ]
     if not claims:
         return {}
-    names = ("network", "tx_hash", "role", "placement", "claimed_at")
-    _insert(TxClaim, names, claims, "ON CONFLICT DO NOTHING")
+    _insert(TxClaim, ClaimRow._fields, claims, "ON CONFLICT DO NOTHING")
     won = TxClaim.objects.filter(
-        role=TxClaim.Role.ORIGINAL, placement_id__in=[claim[3] for claim in claims]
+        role=TxClaim.Role.ORIGINAL, placement_id__in=[claim.placement for claim in claims]
     ).values_list("placement_id", "tx_hash")
     return {placement_id.hex: tx_hash for placement_id, tx_hash in won}

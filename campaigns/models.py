@@ -408,3 +408,79 @@ class BudgetGrant(models.Model):
         """Counted in the campaign's held_millis and not yet a placement's hold."""
         cap = self.granted_millis if self.final_millis is None else self.final_millis
         return cap - self.used_millis
+
+
+class Deployment(models.Model):
+    """This deployment's identity: one row, made with a random id on first use.
+
+    Every journal record carries it (campaigns.journal), so records of another deployment
+    that shares the Redis are set aside instead of written. A database restored from a
+    backup keeps the row, and with it the identity.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    uid = models.UUIDField(default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="deployment_single")]
+
+    def __str__(self) -> str:
+        return f"deployment {self.uid}"
+
+
+class JournalSetAside(models.Model):
+    """A match journal record that could not be written, kept with why (a dead letter).
+
+    The drain sets it aside and writes the rest of its batch: one bad record never stops
+    delivery. The raw bytes are kept as Redis held them, for an operator to inspect.
+    """
+
+    class Reason(models.TextChoices):
+        UNDECODABLE = "undecodable", "Cannot be decoded"
+        UNKNOWN_VERSION = "unknown_version", "Unknown record version"
+        OTHER_DEPLOYMENT = "other_deployment", "Recorded by another deployment"
+        MISSING_ROW = "missing_row", "Names a facilitator or campaign the database lacks"
+        REFUSED = "refused", "Refused by the database"
+
+    entry_id = models.CharField(max_length=64)
+    raw = models.BinaryField()
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    error = models.TextField(blank=True, default="")
+    set_aside_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"journal entry {self.entry_id} ({self.reason})"
+
+
+class LostPlacement(models.Model):
+    """A follow-up (beacon, click, settlement event, conversion report) for a placement we
+    signed but PostgreSQL never received: the network's loss, never the facilitator's.
+
+    Such a placement was lost with a Redis that died before its journal was drained, or
+    its record was set aside. It cannot bill; its budget went back when its grant was
+    settled at what reached PostgreSQL (campaigns.grants). One row per placement and kind.
+    """
+
+    class Source(models.TextChoices):
+        EVENT = "event", "Settlement event"
+        BEACON = "beacon", "Impression beacon"
+        CLICK = "click", "Click"
+        CONVERSION = "conversion", "Conversion report"
+
+    # What a follow-up for a lost placement is answered or marked with, where a reason is.
+    REASON = "lost_placement"
+
+    placement_id = models.UUIDField()
+    # From the signed token (None for tokens issued before it carried the campaign).
+    campaign_id = models.UUIDField(null=True, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["placement_id", "source"], name="lost_placement_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"lost placement {self.placement_id} ({self.source})"

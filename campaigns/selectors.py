@@ -11,7 +11,14 @@ from django.db.models import Count, Q, QuerySet
 from campaigns.errors import AdvertiserNotFound, CampaignNotFound
 from campaigns.matching import patterns
 from campaigns.matching.engine import NO_HISTORY, CampaignCard, History
-from campaigns.models import MAX_ATTRIBUTION_WINDOW_SECONDS, Advertiser, Campaign, Placement
+from campaigns.models import (
+    MAX_ATTRIBUTION_WINDOW_SECONDS,
+    Advertiser,
+    Campaign,
+    JournalSetAside,
+    LostPlacement,
+    Placement,
+)
 from facilitators.selectors import Principal
 
 # Triples per open-touch query (open_touches).
@@ -143,6 +150,13 @@ def recent_history(now: dt.datetime) -> dict[uuid.UUID, History]:
     }
 
 
+def campaign_resource(campaign_id: uuid.UUID) -> str | None:
+    """The resource a campaign recommends (where its clicks lead), or None if unknown."""
+    return (
+        Campaign.objects.filter(pk=campaign_id).values_list("rec_resource_url", flat=True).first()
+    )
+
+
 def placement_with_campaign(placement_id: uuid.UUID) -> Placement | None:
     return Placement.objects.select_related("campaign__advertiser").filter(pk=placement_id).first()
 
@@ -196,3 +210,28 @@ def _open_touches_portable(
             .distinct()
         )
     return found
+
+
+def journal_set_aside_count(
+    *, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> int:
+    """How many match journal records were set aside (campaigns.journal), in [since, until)."""
+    rows = JournalSetAside.objects.all()
+    if since is not None:
+        rows = rows.filter(set_aside_at__gte=since)
+    if until is not None:
+        rows = rows.filter(set_aside_at__lt=until)
+    return rows.count()
+
+
+def lost_placement_count(
+    *, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> int:
+    """How many placements the network lost (signed, never written; LostPlacement), first
+    seen in [since, until)."""
+    rows = LostPlacement.objects.all()
+    if since is not None:
+        rows = rows.filter(seen_at__gte=since)
+    if until is not None:
+        rows = rows.filter(seen_at__lt=until)
+    return rows.values("placement_id").distinct().count()

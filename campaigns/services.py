@@ -7,7 +7,6 @@ condition on the locked, current row before applying the change.
 
 import contextlib
 import datetime as dt
-import hashlib
 import logging
 import random
 import uuid
@@ -30,17 +29,19 @@ from campaigns.errors import (
     BudgetTooSmall,
     InvalidTransition,
 )
-from campaigns.matching import engine, patterns
+from campaigns.matching import engine
 from campaigns.models import (
     Advertiser,
     Campaign,
     CatalogVersion,
+    LostPlacement,
     MatchRequest,
     PayerDailyCount,
     Placement,
     TxClaim,
 )
 from campaigns.selectors import advertiser_exists
+from campaigns.terms import conversion_key, lifetime, on_day, release_at, waits_for_evidence
 from facilitators import services as facilitator_services
 from facilitators.services import IssuedKey
 
@@ -325,40 +326,6 @@ def _mark_exhausted_if_spent(campaign_id: uuid.UUID, hold: int, now: dt.datetime
         bump_catalog()
 
 
-def conversion_key(url: str) -> str:
-    """Short digest of a resource's key: what a later payment must match to convert."""
-    return hashlib.sha256(patterns.resource_key(url).encode()).hexdigest()[:32]
-
-
-def waits_for_evidence(campaign: Campaign, billing_event: str) -> bool:
-    """Conversion-billed placements (and hybrid ones, whose bill a conversion may raise)
-    keep their hold until a conversion's transaction hashes can no longer arrive."""
-    return billing_event == engine.EVENT_CONVERSION or (
-        campaign.bid_strategy == engine.STRATEGY_HYBRID
-    )
-
-
-def release_at(waits: bool, expires_at, attribution_deadline, *, micros: bool = False):
-    """When an unbilled hold goes back (see waits_for_evidence): datetimes, or with `micros`
-    microseconds since the epoch (the journal's batches)."""
-    if waits:
-        seconds = settings.EVIDENCE_GRACE_SECONDS
-        grace = seconds * 1_000_000 if micros else dt.timedelta(seconds=seconds)
-        return max(expires_at, attribution_deadline + grace)
-    return expires_at
-
-
-def lifetime(campaign: Campaign, billing_event: str) -> dt.timedelta:
-    """How long a placement may still bill: its beacon/click life, or its attribution window."""
-    seconds = {
-        engine.EVENT_IMPRESSION: settings.IMPRESSION_TTL_SECONDS,
-        engine.EVENT_CLICK: settings.CLICK_TTL_SECONDS,
-    }.get(billing_event, 0)
-    if waits_for_evidence(campaign, billing_event):
-        seconds = max(seconds, campaign.attribution_window_seconds)
-    return dt.timedelta(seconds=seconds)
-
-
 def _try_place(
     offer: engine.Offer,
     campaign: Campaign,
@@ -530,33 +497,33 @@ def _match_in_redis(
             len(offers),
         ]
         args += [live.candidate(offer.card, offer.billing_event) for offer in offers]
-        status, winner, version, *rest = store.run_match(args)
-        if status == budget.RATE_LIMITED:
+        reply = store.run_match(args)
+        if reply.status == budget.RATE_LIMITED:
             raise ratelimits.RateLimited(rate.wait())
-        if not version and status != budget.NO_EPOCH:
+        if not reply.catalog_version and reply.status != budget.NO_EPOCH:
             budget.publish_catalog_version(live.version)  # a new or flushed store
-        if status == budget.PLACED:
+        if reply.status == budget.PLACED:
             later = _refills_after_answer.get()
-            if later is not None and len(rest) > 1 and rest[1]:
-                later.append((rest[1].decode(), False))  # below its low mark: top it up
+            if later is not None and reply.low:
+                later.append((reply.low, False))  # below its low mark: top it up
             break
-        if status == budget.NO_EPOCH:
+        if reply.status == budget.NO_EPOCH:
             budget.ensure_epoch()
-        elif status == budget.STALE_CATALOG:
+        elif reply.status == budget.STALE_CATALOG:
             fresh = catalog.refresh(now, live)
-            if int(version) != fresh.version:
+            if int(reply.catalog_version) != fresh.version:
                 budget.publish_catalog_version(fresh.version, force=True)
             live = fresh
             offers = live.rank(settlement, now, rng or _rng)[:MAX_PLACEMENT_ATTEMPTS]
-        elif status == budget.WANTS_GRANTS:
+        elif reply.status == budget.WANTS_GRANTS:
             later = _refills_after_answer.get()
-            for wanted in rest[1:]:
-                campaign_id = wanted.decode()
+            for campaign_id in reply.wanted:
                 if later is not None and campaign_id.startswith(budget.SPENT_GRANT):
                     # Spent: the script's claim is this request's, kept until the refill.
                     later.append((campaign_id.removeprefix(budget.SPENT_GRANT), True))
                 else:
                     grants.refill(campaign_id.removeprefix(budget.SPENT_GRANT), now=now)
+    winner = reply.winner
     if winner < 0:
         return NO_MATCH
     offer = offers[winner]
@@ -565,7 +532,7 @@ def _match_in_redis(
     return MatchOutcome(
         placement=Placed(id=uid, conversion_resource=campaign.rec_resource_url),
         campaign=campaign,
-        token=tokens.encode(uid, expires_at),
+        token=tokens.encode(uid, expires_at, campaign.id),
     )
 
 
@@ -602,7 +569,7 @@ def _match_in_database(
                         id=placement.id, conversion_resource=placement.conversion_resource
                     ),
                     campaign=campaign,
-                    token=tokens.encode(placement.id, placement.expires_at),
+                    token=tokens.encode(placement.id, placement.expires_at, campaign.id),
                 )
     return NO_MATCH
 
@@ -630,17 +597,6 @@ def claim_tx(
     return TxClaim.objects.filter(
         network=network, tx_hash=tx_hash, role=role, placement_id=placement_id
     ).exists()
-
-
-def on_day(day: dt.date, field: str, change: int) -> Case:
-    """`field` moved by `change` if the campaign's day counters are those of `day`.
-
-    The counters only speak of the current UTC day: a hold or charge of an earlier day
-    changes the totals and leaves them be.
-    """
-    return Case(
-        When(day=day, then=F(field) + change), default=F(field), output_field=BigIntegerField()
-    )
 
 
 @dataclass(frozen=True)
@@ -782,6 +738,27 @@ def verify_impression(*, placement_id: uuid.UUID, now: dt.datetime, transports: 
             expires_at__gt=now,
             transport__in=transports,
         ).update(impression_at=now, state=Placement.State.IMPRESSION)
+    )
+
+
+def record_lost_placement(
+    *, placement_id: uuid.UUID, campaign_id: uuid.UUID | None, source: str, now: dt.datetime
+) -> None:
+    """A follow-up named a placement we signed that PostgreSQL never received (lost with a
+    Redis that died before the journal was drained, or its record set aside): the network's
+    loss, recorded once per placement and kind, never blamed on the facilitator. Nothing
+    is owed: the grant that paid for its hold was settled at what reached PostgreSQL, and
+    the rest went back to the campaign (campaigns.grants)."""
+    LostPlacement.objects.bulk_create(
+        [
+            LostPlacement(
+                placement_id=placement_id, campaign_id=campaign_id, source=source, seen_at=now
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    logger.warning(
+        "placement %s was lost (%s): counted as the network's loss", placement_id, source
     )
 
 

@@ -23,8 +23,8 @@ from billing import services as billing
 from billing.models import InvalidTraffic
 from campaigns import budget, journal, tokens
 from campaigns import services as campaign_services
-from campaigns.models import Placement
-from campaigns.selectors import placement_with_campaign
+from campaigns.models import LostPlacement, Placement
+from campaigns.selectors import campaign_resource, placement_with_campaign
 from events.models import EventConflict, SettlementEvent
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,9 @@ DUPLICATE_DELIVERY = "duplicate_delivery"
 DUPLICATE_IMPRESSION = "duplicate_impression"
 WRONG_TRANSPORT = "beacon_for_non_http_placement"
 DUPLICATE_CLICK = "duplicate_click"
+# Not invalid traffic: a placement we signed that PostgreSQL never received is the network's
+# own loss (campaigns.models.LostPlacement), never held against the facilitator.
+LOST_PLACEMENT = LostPlacement.REASON
 
 
 # --- Ingest --------------------------------------------------------------------------------
@@ -271,6 +274,10 @@ def _apply(event: SettlementEvent, now: dt.datetime) -> None:
         _invalid(event, FORGED_TOKEN, None, now)
         return
     placement = placement_with_campaign(token.placement_id)
+    if placement is None:
+        _lost(token, LostPlacement.Source.EVENT, now)
+        event.status = SettlementEvent.Status.PROCESSED
+        return
     event.placement = placement
     reason = event_verdict(event, placement, now)
     if reason is None and not campaign_services.record_delivery(placement_id=placement.id, now=now):
@@ -395,6 +402,9 @@ def record_beacon(*, token: str, now: dt.datetime | None = None) -> str | None:
         else:
             placement_id = decoded.placement_id
             reason = _beacon_refusal(placement_id, now)
+            if reason == LOST_PLACEMENT:
+                _lost(decoded, LostPlacement.Source.BEACON, now)
+                return reason
         placement = (
             Placement.objects.filter(pk=placement_id)
             .only("id", "campaign_id", "facilitator_id")
@@ -421,13 +431,13 @@ def record_click(*, token: str, now: dt.datetime | None = None) -> str | None:
     _await_quietly(decoded)
     placement = placement_with_campaign(decoded.placement_id) if decoded is not None else None
     with transaction.atomic():
-        if placement is None:
-            billing.flag(
-                source=InvalidTraffic.Source.CLICK,
-                reason=FORGED_TOKEN if decoded is None else UNKNOWN_PLACEMENT,
-                now=now,
-            )
+        if decoded is None:
+            billing.flag(source=InvalidTraffic.Source.CLICK, reason=FORGED_TOKEN, now=now)
             return None
+        if placement is None:
+            # Ours, but lost: the agent still reaches the advertiser's resource.
+            _lost(decoded, LostPlacement.Source.CLICK, now)
+            return _campaign_resource(decoded)
         if campaign_services.record_click(placement_id=placement.id, now=now):
             billing.on_click(placement_id=placement.id, evidence={"source": "click"}, now=now)
         else:
@@ -442,6 +452,22 @@ def record_click(*, token: str, now: dt.datetime | None = None) -> str | None:
     return placement.conversion_resource
 
 
+def _lost(decoded: tokens.PlacementToken, source: str, now: dt.datetime) -> None:
+    campaign_services.record_lost_placement(
+        placement_id=decoded.placement_id,
+        campaign_id=decoded.campaign_id,
+        source=source,
+        now=now,
+    )
+
+
+def _campaign_resource(decoded: tokens.PlacementToken) -> str | None:
+    """Where a lost placement's click leads: its campaign's resource, if the token names it."""
+    if decoded.campaign_id is None:
+        return None
+    return campaign_resource(decoded.campaign_id)
+
+
 def _beacon_refusal(placement_id: uuid.UUID, now: dt.datetime) -> str:
     placement = (
         Placement.objects.filter(pk=placement_id)
@@ -449,7 +475,7 @@ def _beacon_refusal(placement_id: uuid.UUID, now: dt.datetime) -> str:
         .first()
     )
     if placement is None:
-        return UNKNOWN_PLACEMENT
+        return LOST_PLACEMENT  # the token is ours, so the placement was
     if placement.impression_at is not None:
         return DUPLICATE_IMPRESSION
     if placement.transport not in BEACON_TRANSPORTS:
@@ -459,7 +485,7 @@ def _beacon_refusal(placement_id: uuid.UUID, now: dt.datetime) -> str:
 
 def click_destination(token: str) -> str | None:
     """Where a click link leads, without counting anything (used when the database fails
-    part-way; the signed token alone cannot name the resource, so this may also fail)."""
+    part-way, so this may also fail)."""
     decoded = tokens.decode(token)
     if decoded is None:
         return None
@@ -467,6 +493,8 @@ def click_destination(token: str) -> str | None:
         placement = (
             Placement.objects.filter(pk=decoded.placement_id).only("conversion_resource").first()
         )
+        if placement is None:
+            return _campaign_resource(decoded)
     except DatabaseError:
         return None
-    return placement.conversion_resource if placement else None
+    return placement.conversion_resource

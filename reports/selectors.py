@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 
 from adnet.core import clock
 from billing.models import Conversion, Reconciliation
+from campaigns import selectors as campaign_selectors
 from campaigns.models import Campaign, Placement
 from facilitators.models import Facilitator
 from reports.explorers import tx_url
@@ -128,6 +129,16 @@ def totals(report: ReportFilter) -> dict:
     row = traffic(report).aggregate(**_sums())
     row["invalid_traffic"] = invalid(report).aggregate(n=Coalesce(Sum("count"), 0))["n"]
     return _with_rates(row, fill=not report.names_campaigns)
+
+
+def network_loss(report: ReportFilter) -> dict:
+    """What the network lost on its own account in the range (never the facilitators'):
+    placements answered but never written, and match journal records set aside."""
+    since, until = report.bounds
+    return {
+        "lost_placements": campaign_selectors.lost_placement_count(since=since, until=until),
+        "journal_set_aside": campaign_selectors.journal_set_aside_count(since=since, until=until),
+    }
 
 
 def daily_series(report: ReportFilter) -> list[dict]:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from billing.models import InvalidTraffic
 from campaigns import tokens
-from campaigns.models import Placement
+from campaigns.models import LostPlacement, Placement
 from events import services
 from tests.factories import CampaignFactory, evm_address
 from tests.support.journal import written
@@ -97,12 +97,13 @@ def test_forged_unknown_and_expired_tokens_get_the_same_answer(facilitator_clien
     assert reasons == sorted(
         [
             services.FORGED_TOKEN,
-            services.UNKNOWN_PLACEMENT,
             services.EXPIRED_PLACEMENT,
             services.FORGED_TOKEN,
             services.FORGED_TOKEN,
         ]
     )
+    # A token we signed for a placement PostgreSQL never received: the network's loss.
+    assert LostPlacement.objects.get().source == LostPlacement.Source.BEACON
     assert Placement.objects.get().impression_at is None
 
 

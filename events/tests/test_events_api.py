@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from billing.models import InvalidTraffic
 from campaigns import tokens
-from campaigns.models import Placement
+from campaigns.models import LostPlacement, Placement
 from conftest import client_with
 from events import services
 from events.models import EventConflict, SettlementEvent
@@ -260,14 +260,17 @@ def test_event_naming_another_facilitators_placement_is_invalid(facilitator_clie
 
 
 @pytest.mark.django_db
-def test_forged_and_unknown_tokens_are_invalid(facilitator_client):
+def test_forged_tokens_are_invalid_and_lost_placements_the_networks_loss(facilitator_client):
     send(facilitator_client, event_body(1, impressionToken="forged-token"))
     unknown = tokens.encode(uuid.uuid4(), timezone.now() + dt.timedelta(hours=1))
     send(facilitator_client, event_body(2, impressionToken=unknown))
     process_all()
     reasons = dict(SettlementEvent.objects.values_list("tx_hash", "invalid_reason"))
-    assert reasons == {tx(1): services.FORGED_TOKEN, tx(2): services.UNKNOWN_PLACEMENT}
-    assert InvalidTraffic.objects.count() == 2
+    assert reasons == {tx(1): services.FORGED_TOKEN, tx(2): ""}
+    # A token we signed for a placement PostgreSQL never received: the network's loss, not
+    # invalid traffic of the facilitator.
+    assert InvalidTraffic.objects.count() == 1
+    assert LostPlacement.objects.get().source == LostPlacement.Source.EVENT
 
 
 @pytest.mark.django_db

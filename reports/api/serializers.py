@@ -121,6 +121,15 @@ class ChecksSerializer(serializers.Serializer):
     ledger = LedgerCheckSerializer(allow_null=True)
 
 
+class NetworkLossSerializer(serializers.Serializer):
+    lost_placements = serializers.IntegerField(
+        help_text="Placements answered but never written (lost with Redis, or set aside)."
+    )
+    journal_set_aside = serializers.IntegerField(
+        help_text="Match journal records that could not be written (see the admin)."
+    )
+
+
 class OverviewSerializer(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField(help_text="Not included: the range is [start, end).")
@@ -129,6 +138,7 @@ class OverviewSerializer(serializers.Serializer):
     top_campaigns = TopCampaignSerializer(many=True)
     top_facilitators = FacilitatorRowSerializer(many=True)
     invalid_by_reason = ReasonCountSerializer(many=True)
+    network_loss = NetworkLossSerializer()
     rollups = RollupStatusSerializer()
     checks = ChecksSerializer()
 

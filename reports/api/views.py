@@ -62,7 +62,8 @@ class OverviewReportApi(ReportApi):
     @extend_schema(
         operation_id="reports_overview",
         description="Totals, one row per UTC day, top campaigns and facilitators, invalid "
-        "traffic by reason, rollup freshness and the latest reconciliations.",
+        "traffic by reason, the network's own loss, rollup freshness and the latest "
+        "reconciliations.",
         parameters=FILTER_PARAMS,
         responses={200: out.OverviewSerializer, **ERRORS},
     )
@@ -77,6 +78,7 @@ class OverviewReportApi(ReportApi):
             "top_campaigns": selectors.top_campaigns(report),
             "top_facilitators": selectors.top_facilitators(report),
             "invalid_by_reason": selectors.invalid_by_reason(report),
+            "network_loss": selectors.network_loss(report),
             "rollups": selectors.rollup_status(),
             "checks": {"rollups": checks["rollups"], "ledger": checks["ledger"]},
         }
