@@ -23,6 +23,7 @@ from accounts.models import AdvertiserMembership
 from adnet.core.errors import AdnetError
 from adnet.core.money import format_usdc
 from campaigns import services as campaign_services
+from campaigns.errors import BudgetBelowCommitted
 from campaigns.models import Campaign
 from facilitators import services as facilitator_services
 from facilitators.admin import ApiKeyAdmin, FacilitatorAdmin
@@ -180,10 +181,24 @@ class CampaignAdmin(admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
+        except BudgetBelowCommitted:
+            # Spend committed between the form's check and the write: once more, so the form
+            # sees it and says the new minimum beside the values as typed.
+            pass
         except AdnetError as exc:
-            # A race the form could not foresee (spend committed meanwhile): say so, keep the page.
             self.message_user(request, _error_text(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except AdnetError as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def log_change(self, request, obj, message):
+        # History holds real changes only: a save that changed nothing is not an event.
+        if not message:
+            return None
+        return super().log_change(request, obj, message)
 
     def save_model(self, request, obj, form, change):
         values = form.campaign_values()

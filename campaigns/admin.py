@@ -3,13 +3,41 @@
 Campaigns are administered by the accounts app, which scopes them to the signed-in advertiser.
 """
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
+from campaigns import validation
 from campaigns.models import Advertiser, MatchRequest, Placement
+
+
+class AdvertiserForm(forms.ModelForm):
+    """The API's rules (campaigns.validation): a CAIP-2 network, a wallet valid on it."""
+
+    network = forms.CharField(
+        max_length=64,
+        validators=[validation.validate_network],
+        help_text='A CAIP-2 id, e.g. "eip155:8453" for Base.',
+    )
+
+    class Meta:
+        model = Advertiser
+        fields = ["name", "wallet_address", "network"]
+
+    def clean(self):
+        cleaned = super().clean()
+        network, wallet = cleaned.get("network"), cleaned.get("wallet_address")
+        if network and wallet:
+            try:
+                cleaned["wallet_address"] = validation.normalized_wallet(network, wallet)
+            except ValidationError as exc:
+                self.add_error("wallet_address", exc)
+        return cleaned
 
 
 @admin.register(Advertiser)
 class AdvertiserAdmin(admin.ModelAdmin):
+    form = AdvertiserForm
     list_display = ("name", "id", "wallet_address", "network", "created_at")
     search_fields = ("name", "id", "wallet_address")
     readonly_fields = ("id", "created_at")
