@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from adnet.core.admin import ReadOnlyAdmin
+from adnet.core.admin import ReadOnlyAdmin, WordsListFilter, millis_column, words_column
 from billing.models import Charge, Conversion, ConversionReport, InvalidTraffic, Reconciliation
 
 
@@ -13,13 +13,14 @@ class ChargeAdmin(ReadOnlyAdmin):
         "campaign",
         "kind",
         "bid_strategy",
-        "amount_millis",
-        "unbilled_millis",
-        "unbilled_reason",
+        millis_column("amount_millis", "Amount"),
+        millis_column("unbilled_millis", "Unbilled"),
+        words_column("unbilled_reason", "Unbilled because"),
         "day",
         "placement",
     )
-    list_filter = ("kind", "bid_strategy", "unbilled_reason")
+    list_filter = ("kind", "bid_strategy", ("unbilled_reason", WordsListFilter))
+    list_select_related = ("campaign", "placement")
 
 
 @admin.register(Conversion)
@@ -35,6 +36,7 @@ class ConversionAdmin(ReadOnlyAdmin):
         "conversion_tx_hash",
     )
     list_filter = ("status", "source", "network")
+    list_select_related = ("campaign",)
     search_fields = ("original_tx_hash", "conversion_tx_hash", "payer")
 
 
@@ -46,15 +48,24 @@ class ConversionReportAdmin(ReadOnlyAdmin):
         "network",
         "conversion_tx_hash",
         "outcome",
-        "invalid_reason",
+        words_column("invalid_reason", "Invalid because"),
     )
-    list_filter = ("outcome", "invalid_reason")
+    list_filter = ("outcome", ("invalid_reason", WordsListFilter))
+    list_select_related = ("facilitator",)
 
 
 @admin.register(InvalidTraffic)
 class InvalidTrafficAdmin(ReadOnlyAdmin):
-    list_display = ("occurred_at", "source", "reason", "campaign", "facilitator", "placement")
-    list_filter = ("source", "reason")
+    list_display = (
+        "occurred_at",
+        "source",
+        words_column("reason", "Reason"),
+        "campaign",
+        "facilitator",
+        "placement",
+    )
+    list_filter = ("source", ("reason", WordsListFilter))
+    list_select_related = ("campaign", "facilitator", "placement")
 
 
 @admin.register(Reconciliation)

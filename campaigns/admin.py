@@ -1,4 +1,4 @@
-"""Operator views of advertisers and placements in the Django admin.
+"""Operator views of advertisers, and the read-only match requests and placements.
 
 Campaigns are administered by the accounts app, which scopes them to the signed-in advertiser.
 """
@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from adnet.core.admin import ReadOnlyAdmin, millis_column
 from campaigns import validation
 from campaigns.models import Advertiser, MatchRequest, Placement
 
@@ -44,7 +45,7 @@ class AdvertiserAdmin(admin.ModelAdmin):
 
 
 @admin.register(Placement)
-class PlacementAdmin(admin.ModelAdmin):
+class PlacementAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "campaign",
@@ -53,19 +54,17 @@ class PlacementAdmin(admin.ModelAdmin):
         "network",
         "transport",
         "state",
-        "price_millis",
-        "hold_millis",
+        millis_column("price_millis", "Price"),
+        millis_column("billed_millis", "Billed"),
         "matched_at",
     )
     list_filter = ("state", "transport", "network")
-    search_fields = ("id", "payer")
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    list_select_related = ("campaign", "facilitator")
+    search_fields = ("=id", "=payer")
 
 
 @admin.register(MatchRequest)
-class MatchRequestAdmin(admin.ModelAdmin):
+class MatchRequestAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "facilitator",
@@ -76,6 +75,4 @@ class MatchRequestAdmin(admin.ModelAdmin):
         "matched",
     )
     list_filter = ("matched", "network", "transport")
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    list_select_related = ("facilitator",)
