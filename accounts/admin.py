@@ -9,7 +9,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from accounts import dashboard, selectors
 from accounts.forms import (
@@ -20,8 +22,9 @@ from accounts.forms import (
     RegisterFacilitatorForm,
 )
 from accounts.models import AdvertiserMembership
+from adnet.core import clock
 from adnet.core.errors import AdnetError
-from adnet.core.money import format_usdc
+from adnet.core.money import millis_usdc_text, usdc_text
 from campaigns import services as campaign_services
 from campaigns.errors import BudgetBelowCommitted
 from campaigns.models import Campaign
@@ -41,33 +44,27 @@ class AdvertiserMembershipAdmin(admin.ModelAdmin):
 # --- Campaigns -----------------------------------------------------------------------------
 
 
-def _usdc(field: str, label: str):
-    def column(obj: Campaign) -> str:
-        return format_usdc(getattr(obj, field))
-
-    column.short_description = label
-    column.admin_order_field = field
-    return column
-
-
 class CampaignAdmin(admin.ModelAdmin):
     form = CampaignForm
     list_display = (
         "name",
         "advertiser",
         "status",
-        "bid_strategy",
-        _usdc("max_bid_amount", "Bid (USDC)"),
-        _usdc("budget_total", "Total budget (USDC)"),
-        _usdc("budget_daily", "Daily budget (USDC)"),
-        "spent",
-        "schedule_start",
+        "bid",
+        "today_spend",
+        "total_spend",
+        "pace",
+        "placements",
+        "ctr",
+        "conversions",
+        "cost_per_conversion",
     )
     list_filter = ("status", "bid_strategy")
     search_fields = ("name",)
     readonly_fields = ("status", "spent", "created_at", "updated_at")
     actions = ["activate", "pause", "duplicate"]
     change_list_template = "accounts/campaign_change_list.html"
+    change_form_template = "accounts/campaign_change_form.html"
     fieldsets = (
         (None, {"fields": ("advertiser", "name", "status")}),
         (
@@ -114,9 +111,78 @@ class CampaignAdmin(admin.ModelAdmin):
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
 
-    @admin.display(description="Spent (USDC)")
+    @admin.display(description="Spent")
     def spent(self, obj: Campaign) -> str:
-        return format_usdc(obj.spent_millis // 1000)
+        return millis_usdc_text(obj.spent_millis)
+
+    # The list: delivery against budget, read for the page's campaigns in one query.
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        if selectors.tenant_of(request.user).is_operator:
+            return shown
+        return tuple(name for name in shown if name != "advertiser")
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        rows = list(changelist.result_list)
+        figures = selectors.campaign_figures([row.pk for row in rows])
+        now = clock.now()
+        for row in rows:
+            row.figures = figures.get(row.pk, selectors.CampaignFigures())
+            row.pace = selectors.pace_of(row, now)
+        return changelist
+
+    @admin.display(description="Bid", ordering="max_bid_amount")
+    def bid(self, obj: Campaign) -> str:
+        return format_html(
+            '{}<div class="quiet">{}</div>',
+            usdc_text(obj.max_bid_amount),
+            obj.get_bid_strategy_display(),
+        )
+
+    @admin.display(description="Today: spent of daily budget")
+    def today_spend(self, obj: Campaign) -> str:
+        return format_html(
+            '{}<div class="quiet">of {}</div>',
+            millis_usdc_text(obj.pace.spent_today_millis),
+            usdc_text(obj.budget_daily),
+        )
+
+    @admin.display(description="Total: spent of budget", ordering="spent_millis")
+    def total_spend(self, obj: Campaign) -> str:
+        return format_html(
+            '{}<div class="quiet">of {}</div>',
+            millis_usdc_text(obj.spent_millis),
+            usdc_text(obj.budget_total),
+        )
+
+    @admin.display(description="Pacing")
+    def pace(self, obj: Campaign) -> str:
+        if obj.pace.state == "not running":
+            return "Not running"
+        return format_html(
+            '{}<div class="quiet">{} of today\'s budget</div>',
+            obj.pace.state.capitalize(),
+            f"{obj.pace.share_of_daily:.0%}",
+        )
+
+    @admin.display(description="Placements")
+    def placements(self, obj: Campaign) -> int:
+        return obj.figures.placements
+
+    @admin.display(description="CTR")
+    def ctr(self, obj: Campaign) -> str:
+        return "-" if obj.figures.ctr is None else f"{obj.figures.ctr:.1%}"
+
+    @admin.display(description="Conversions")
+    def conversions(self, obj: Campaign) -> int:
+        return obj.figures.conversions
+
+    @admin.display(description="Cost per conversion")
+    def cost_per_conversion(self, obj: Campaign) -> str:
+        cost = obj.figures.cost_per_conversion_millis
+        return "-" if cost is None else millis_usdc_text(cost)
 
     # Scope and permissions: the tenant decides, not model permissions.
 
@@ -245,21 +311,56 @@ class CampaignAdmin(admin.ModelAdmin):
     @admin.action(description="Duplicate selected campaigns (as drafts)")
     def duplicate(self, request, queryset):
         for campaign in queryset:
-            values = {
-                name: getattr(campaign, name)
-                for name in CampaignForm.Meta.fields
-                if name not in ("advertiser", "target_networks_other")
-            }
-            values["name"] = f"{campaign.name} (copy)"[:200]
-            try:
-                copy = campaign_services.create_campaign(
-                    advertiser_id=campaign.advertiser_id, values=values
-                )
-            except AdnetError as exc:
-                self.message_user(request, f"{campaign}: {_error_text(exc)}", messages.ERROR)
-                continue
-            self.log_addition(request, copy, [{"added": {}}])
-            self.message_user(request, f"Duplicated {campaign} as the draft {copy}.")
+            self._duplicate(request, campaign)
+
+    def _duplicate(self, request, campaign: Campaign) -> Campaign | None:
+        values = {
+            name: getattr(campaign, name)
+            for name in CampaignForm.Meta.fields
+            if name not in ("advertiser", "target_networks_other")
+        }
+        values["name"] = f"{campaign.name} (copy)"[:200]
+        try:
+            copy = campaign_services.create_campaign(
+                advertiser_id=campaign.advertiser_id, values=values
+            )
+        except AdnetError as exc:
+            self.message_user(request, f"{campaign}: {_error_text(exc)}", messages.ERROR)
+            return None
+        self.log_addition(request, copy, [{"added": {}}])
+        self.message_user(request, f"Duplicated {campaign} as the draft {copy}.")
+        return copy
+
+    # The same, as buttons on a campaign's page (POST only; another's campaign is a 404).
+
+    def _button(self, request, object_id: str) -> Campaign:
+        campaign = self.get_object(request, object_id)
+        if not self.has_change_permission(request, campaign):
+            raise PermissionDenied
+        return campaign
+
+    def _page_of(self, campaign: Campaign) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+
+    def activate_view(self, request, object_id):
+        campaign = self._button(request, object_id)
+        self._each(request, [campaign], campaign_services.activate_campaign, "Activated")
+        return self._page_of(campaign)
+
+    def pause_view(self, request, object_id):
+        campaign = self._button(request, object_id)
+        self._each(request, [campaign], campaign_services.pause_campaign, "Paused")
+        return self._page_of(campaign)
+
+    def duplicate_view(self, request, object_id):
+        campaign = self._button(request, object_id)
+        return self._page_of(self._duplicate(request, campaign) or campaign)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and self.has_change_permission(request, obj):
+            context["can_activate"] = obj.status != Campaign.Status.ACTIVE
+            context["can_pause"] = obj.status == Campaign.Status.ACTIVE
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _each(self, request, queryset, service, verb: str) -> None:
         for campaign in queryset:
@@ -278,6 +379,18 @@ class CampaignAdmin(admin.ModelAdmin):
         return [
             path("dashboard/", wrap(self.dashboard_view), name="campaigns_campaign_dashboard"),
             path("preview/", wrap(self.preview_view), name="campaigns_campaign_preview"),
+            *(
+                path(
+                    f"<path:object_id>/{verb}/",
+                    wrap(require_POST(view)),
+                    name=f"campaigns_campaign_{verb}",
+                )
+                for verb, view in (
+                    ("activate", self.activate_view),
+                    ("pause", self.pause_view),
+                    ("duplicate", self.duplicate_view),
+                )
+            ),
             *super().get_urls(),
         ]
 

@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from adnet.core import clock, networks
-from adnet.core.money import AmountError, format_usdc, parse_usdc
+from adnet.core.money import AmountError, format_usdc, parse_usdc, usdc_text
 from campaigns import validation
 from campaigns.matching import patterns
 from campaigns.models import Advertiser, Campaign
@@ -44,7 +44,7 @@ class UsdcField(forms.CharField):
             raise ValidationError(str(exc), code="invalid") from exc
         if amount < self.minimum:
             raise ValidationError(
-                f"Must be at least {format_usdc(self.minimum)} USDC.", code="min_value"
+                f"Must be at least {usdc_text(self.minimum)}.", code="min_value"
             )
         return amount
 

@@ -42,7 +42,9 @@ def test_ledger_rows_cannot_be_added_changed_or_deleted(operator, placement, mod
     listing = operator.get(reverse(f"{name}_changelist")).content.decode()
     assert reverse(f"{name}_add") not in listing and "delete_selected" not in listing
     assert operator.get(reverse(f"{name}_add")).status_code == 403
-    assert operator.post(reverse(f"{name}_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        operator.post(reverse(f"{name}_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+    )
     page = operator.get(reverse(f"{name}_change", args=[row.pk]))
     assert page.status_code == 200
     body = page.content.decode()
