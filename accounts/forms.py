@@ -43,9 +43,7 @@ class UsdcField(forms.CharField):
         except AmountError as exc:
             raise ValidationError(str(exc), code="invalid") from exc
         if amount < self.minimum:
-            raise ValidationError(
-                f"Must be at least {usdc_text(self.minimum)}.", code="min_value"
-            )
+            raise ValidationError(f"Must be at least {usdc_text(self.minimum)}.", code="min_value")
         return amount
 
 
