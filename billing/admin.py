@@ -2,8 +2,15 @@
 
 from django.contrib import admin
 
-from adnet.core.admin import ReadOnlyAdmin, WordsListFilter, millis_column, words_column
+from adnet.core.admin import (
+    ReadOnlyAdmin,
+    WordsListFilter,
+    label_column,
+    millis_column,
+    words_column,
+)
 from billing.models import Charge, Conversion, ConversionReport, InvalidTraffic, Reconciliation
+from campaigns.models import Campaign
 
 
 @admin.register(Charge)
@@ -12,14 +19,15 @@ class ChargeAdmin(ReadOnlyAdmin):
         "created_at",
         "campaign",
         "kind",
-        "bid_strategy",
+        label_column("bid_strategy", "Pay for", Campaign.BidStrategy),
         millis_column("amount_millis", "Amount"),
         millis_column("unbilled_millis", "Unbilled"),
         words_column("unbilled_reason", "Unbilled because"),
         "day",
         "placement",
     )
-    list_filter = ("kind", "bid_strategy", ("unbilled_reason", WordsListFilter))
+    list_filter = ("kind", ("unbilled_reason", WordsListFilter))
+    code_labels = {"bid_strategy": Campaign.BidStrategy}
     list_select_related = ("campaign", "placement")
 
 

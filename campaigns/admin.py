@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from adnet.core.admin import ReadOnlyAdmin, millis_column
 from campaigns import validation
-from campaigns.models import Advertiser, MatchRequest, Placement
+from campaigns.models import Advertiser, Campaign, MatchRequest, Placement
 
 
 class AdvertiserForm(forms.ModelForm):
@@ -60,6 +60,7 @@ class PlacementAdmin(ReadOnlyAdmin):
     )
     list_filter = ("state", "transport", "network")
     list_select_related = ("campaign", "facilitator")
+    code_labels = {"bid_strategy": Campaign.BidStrategy}
     search_fields = ("=id", "=payer")
 
 

@@ -61,6 +61,7 @@ def test_amounts_in_usdc_and_reasons_in_words(operator, placement):
     assert "2.500000 USDC" in listing
     page = operator.get(reverse("admin:campaigns_placement_change", args=[placement.pk]))
     assert "2.500000 USDC" in page.content.decode()
+    assert "Per conversion" in page.content.decode()
     billing_services.flag(
         source=InvalidTraffic.Source.values[0],
         reason="payer_is_advertiser",

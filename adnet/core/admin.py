@@ -42,6 +42,20 @@ def words_column(field: str, label: str):
     return column
 
 
+def label_column(field: str, label: str, choices):
+    """A code stored without choices on this model, shown with the label of `choices`
+    (a TextChoices of the model that owns the code)."""
+    labels = dict(choices.choices)
+
+    def column(obj) -> str:
+        code = getattr(obj, field)
+        return labels.get(code) or in_words(code)
+
+    column.short_description = label
+    column.admin_order_field = field
+    return column
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """For records that only services write: events, ledgers, audit trails.
 
@@ -49,6 +63,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     related rows by name (no dropdown loading a whole table), millis in USDC, codes in words.
     """
 
+    # Codes stored without choices here, shown with another model's labels: {field: choices}.
+    code_labels: dict = {}
     # Counting a ledger table on every page would cost a full scan.
     show_full_result_count = False
     actions = None
@@ -71,7 +87,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 def _shown_as(model_admin: admin.ModelAdmin, field) -> str:
     """The name under which a field is shown: itself, or a display in USDC or words."""
-    if field.name.endswith("_millis"):
+    if field.name in model_admin.code_labels:
+        display = label_column(field.name, field.verbose_name, model_admin.code_labels[field.name])
+    elif field.name.endswith("_millis"):
         display = millis_column(field.name, field.verbose_name.removesuffix(" millis") + " (USDC)")
     elif field.name.endswith("reason") and not field.choices:
         display = words_column(field.name, field.verbose_name)
