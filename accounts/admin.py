@@ -47,8 +47,7 @@ class AdvertiserMembershipAdmin(admin.ModelAdmin):
 class CampaignAdmin(admin.ModelAdmin):
     form = CampaignForm
     list_display = (
-        "name",
-        "advertiser",
+        "campaign",
         "status",
         "bid",
         "today_spend",
@@ -117,18 +116,22 @@ class CampaignAdmin(admin.ModelAdmin):
 
     # The list: delivery against budget, read for the page's campaigns in one query.
 
-    def get_list_display(self, request):
-        shown = super().get_list_display(request)
-        if selectors.tenant_of(request.user).is_operator:
-            return shown
-        return tuple(name for name in shown if name != "advertiser")
+    @admin.display(description="Campaign", ordering="name")
+    def campaign(self, obj: Campaign) -> str:
+        # Operators see every advertiser's campaigns: the advertiser goes under the name,
+        # not in a column of its own, so the list stays readable on a laptop.
+        if not obj.advertiser_shown:
+            return obj.name
+        return format_html('{}<div class="quiet">{}</div>', obj.name, obj.advertiser.name)
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
         rows = list(changelist.result_list)
         figures = selectors.campaign_figures([row.pk for row in rows])
         now = clock.now()
+        operator = selectors.tenant_of(request.user).is_operator
         for row in rows:
+            row.advertiser_shown = operator
             row.figures = figures.get(row.pk, selectors.CampaignFigures())
             row.pace = selectors.pace_of(row, now)
         return changelist
@@ -141,7 +144,7 @@ class CampaignAdmin(admin.ModelAdmin):
             obj.get_bid_strategy_display(),
         )
 
-    @admin.display(description="Today: spent of daily budget")
+    @admin.display(description="Spent today")
     def today_spend(self, obj: Campaign) -> str:
         return format_html(
             '{}<div class="quiet">of {}</div>',
@@ -149,7 +152,7 @@ class CampaignAdmin(admin.ModelAdmin):
             usdc_text(obj.budget_daily),
         )
 
-    @admin.display(description="Total: spent of budget", ordering="spent_millis")
+    @admin.display(description="Spent in total", ordering="spent_millis")
     def total_spend(self, obj: Campaign) -> str:
         return format_html(
             '{}<div class="quiet">of {}</div>',
@@ -162,7 +165,7 @@ class CampaignAdmin(admin.ModelAdmin):
         if obj.pace.state == "not running":
             return "Not running"
         return format_html(
-            '{}<div class="quiet">{} of today\'s budget</div>',
+            '{}<div class="quiet">{} of daily budget</div>',
             obj.pace.state.capitalize(),
             f"{obj.pace.share_of_daily:.0%}",
         )
@@ -179,7 +182,7 @@ class CampaignAdmin(admin.ModelAdmin):
     def conversions(self, obj: Campaign) -> int:
         return obj.figures.conversions
 
-    @admin.display(description="Cost per conversion")
+    @admin.display(description="Cost / conversion")
     def cost_per_conversion(self, obj: Campaign) -> str:
         cost = obj.figures.cost_per_conversion_millis
         return "-" if cost is None else millis_usdc_text(cost)
