@@ -61,7 +61,7 @@ def test_list_shows_delivery_against_budget(client, mine, django_assert_max_num_
         "5.0%",  # CTR: 4 clicks of 80 impressions
         ">4<",  # conversions
         "1.875000 USDC",  # cost per conversion: 7.5 USDC over 4
-        "50% of today",  # pacing
+        "50% of daily budget",  # pacing
     ):
         assert text in row, text
     # Advertiser users see their own campaigns only, so not the advertiser's name.
