@@ -55,6 +55,7 @@ class LinesField(forms.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
+        self.validators.append(validation.validate_list_length)
 
     def prepare_value(self, value):
         if isinstance(value, list):
@@ -213,16 +214,13 @@ class CampaignForm(forms.ModelForm):
                 patterns.validate(value)
             except patterns.PatternError as exc:
                 errors.append(f"Pattern {n} ({value[:60]}): {exc}")
-        if len(values) > 50:
-            errors.append("At most 50 patterns.")
         if errors:
             raise ValidationError(errors)
         return values
 
     def clean_target_categories(self):
         values = self.cleaned_data.get("target_categories") or []
-        if any(len(value) > 64 for value in values):
-            raise ValidationError("Each category must be at most 64 characters.")
+        validation.validate_categories(values)
         return values
 
     def clean(self):

@@ -2,7 +2,8 @@
 the admin forms both call these, so the two can never disagree.
 
 Each rule raises (or returns) Django's ValidationError, which DRF fields and Django form
-fields both turn into a field error. The database's check constraints hold the same
+fields both turn into a field error. Codes are the rules' own: a form field replaces the
+message of a code it also knows ("invalid", "max_length") with its generic one. The database's check constraints hold the same
 invariants atomically; these say them to people first.
 """
 
@@ -21,6 +22,9 @@ from campaigns.models import MAX_ATTRIBUTION_WINDOW_SECONDS, Campaign
 MIN_ATTRIBUTION_WINDOW_SECONDS = 60
 DEFAULT_ATTRIBUTION_WINDOW_SECONDS = 1800
 MIN_FREQUENCY_CAP, MAX_FREQUENCY_CAP = 1, 10_000
+# Targeting lists (networks, transports, URL patterns, categories) and their items.
+MAX_LIST_ITEMS = 50
+MAX_CATEGORY_LENGTH = 64
 
 NOT_A_NETWORK = (
     'Must be a CAIP-2 network id such as "eip155:8453" (Base) or '
@@ -33,7 +37,7 @@ END_NOT_AFTER_START = "Must be after the start."
 
 def validate_network(value: str) -> None:
     if not networks.is_caip2(value):
-        raise ValidationError(NOT_A_NETWORK, code="invalid")
+        raise ValidationError(NOT_A_NETWORK, code="not_a_network")
 
 
 def normalized_wallet(network: str, address: str) -> str:
@@ -41,13 +45,13 @@ def normalized_wallet(network: str, address: str) -> str:
     try:
         return networks.normalize_address(network, address)
     except networks.AddressError as exc:
-        raise ValidationError(str(exc), code="invalid") from exc
+        raise ValidationError(str(exc), code="not_a_wallet") from exc
 
 
 def validate_https_url(value: str) -> None:
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in value):
-        raise ValidationError(NOT_HTTPS, code="invalid")
+        raise ValidationError(NOT_HTTPS, code="not_https")
 
 
 def validate_attribution_window(value: int | None) -> None:
@@ -57,7 +61,7 @@ def validate_attribution_window(value: int | None) -> None:
         raise ValidationError(
             f"Must be between {MIN_ATTRIBUTION_WINDOW_SECONDS} seconds and 30 days "
             f"({MAX_ATTRIBUTION_WINDOW_SECONDS} seconds).",
-            code="invalid",
+            code="out_of_range",
         )
 
 
@@ -66,7 +70,19 @@ def validate_frequency_cap(value: int | None) -> None:
         raise ValidationError(
             f"Must be between {MIN_FREQUENCY_CAP} and {MAX_FREQUENCY_CAP}, or empty for the "
             "network default.",
-            code="invalid",
+            code="out_of_range",
+        )
+
+
+def validate_list_length(values: list) -> None:
+    if len(values) > MAX_LIST_ITEMS:
+        raise ValidationError(f"At most {MAX_LIST_ITEMS} items.", code="too_many")
+
+
+def validate_categories(values: list[str]) -> None:
+    if any(len(value) > MAX_CATEGORY_LENGTH for value in values):
+        raise ValidationError(
+            f"Each category must be at most {MAX_CATEGORY_LENGTH} characters.", code="too_long"
         )
 
 

@@ -136,3 +136,21 @@ def test_api_says_the_minimum_too(operator_client):
     )
     assert response.status_code == 409
     assert "at least 40.000000 USDC" in response.json()["error"]["details"]["budget_total"][0]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("target_categories", "\n".join(f"c{n}" for n in range(51)), "At most 50 items."),
+        ("target_networks_other", "\n".join(f"eip155:{n}" for n in range(51)), "At most 50"),
+        ("target_categories", "x" * 65, "at most 64 characters"),
+        ("rec_resource_url", "http://sponsor.example.com/x", "https://"),
+        ("attribution_window_seconds", "59", "between 60 seconds and 30 days"),
+        ("frequency_cap", "10001", "between 1 and 10000"),
+    ],
+)
+def test_list_and_range_limits_are_the_apis(client, mine, field, value, message):
+    response = client.post(reverse("admin:campaigns_campaign_add"), form_data(**{field: value}))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Campaign.objects.exists()

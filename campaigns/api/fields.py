@@ -13,7 +13,7 @@ from campaigns import validation
 from campaigns.matching import patterns
 
 MAX_URL_LENGTH = 2048
-MAX_LIST_ITEMS = 50
+MAX_LIST_ITEMS = validation.MAX_LIST_ITEMS
 
 
 def _check(rule, *args):
@@ -142,4 +142,9 @@ class UrlPatternListField(StringListField):
 
 class CategoryListField(StringListField):
     def __init__(self, **kwargs):
-        super().__init__(child=serializers.CharField(max_length=64, trim_whitespace=True), **kwargs)
+        super().__init__(
+            child=serializers.CharField(
+                max_length=validation.MAX_CATEGORY_LENGTH, trim_whitespace=True
+            ),
+            **kwargs,
+        )
