@@ -3,8 +3,9 @@ the admin forms both call these, so the two can never disagree.
 
 Each rule raises (or returns) Django's ValidationError, which DRF fields and Django form
 fields both turn into a field error. Codes are the rules' own: a form field replaces the
-message of a code it also knows ("invalid", "max_length") with its generic one. The database's check constraints hold the same
-invariants atomically; these say them to people first.
+message of a code it also knows ("invalid", "max_length") with its generic one. The
+database's check constraints hold the same invariants atomically; these say them to people
+first.
 """
 
 import datetime as dt
