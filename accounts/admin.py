@@ -10,7 +10,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from accounts import dashboard, selectors
 from accounts.forms import (
@@ -21,10 +23,12 @@ from accounts.forms import (
     RegisterFacilitatorForm,
 )
 from accounts.models import AdvertiserMembership
+from adnet.core import clock
 from adnet.core.api_errors import error_body
 from adnet.core.errors import AdnetError, ValidationFailed
-from adnet.core.money import format_usdc
+from adnet.core.money import millis_usdc_text, usdc_text
 from campaigns import services as campaign_services
+from campaigns.errors import BudgetBelowCommitted
 from campaigns.models import Campaign
 from facilitators import services as facilitator_services
 from facilitators.admin import ApiKeyAdmin, FacilitatorAdmin
@@ -43,33 +47,26 @@ class AdvertiserMembershipAdmin(admin.ModelAdmin):
 # --- Campaigns -----------------------------------------------------------------------------
 
 
-def _usdc(field: str, label: str):
-    def column(obj: Campaign) -> str:
-        return format_usdc(getattr(obj, field))
-
-    column.short_description = label
-    column.admin_order_field = field
-    return column
-
-
 class CampaignAdmin(admin.ModelAdmin):
     form = CampaignForm
     list_display = (
-        "name",
-        "advertiser",
+        "campaign",
         "status",
-        "bid_strategy",
-        _usdc("max_bid_amount", "Bid (USDC)"),
-        _usdc("budget_total", "Total budget (USDC)"),
-        _usdc("budget_daily", "Daily budget (USDC)"),
-        "spent",
-        "schedule_start",
+        "bid",
+        "today_spend",
+        "total_spend",
+        "pace",
+        "placements",
+        "ctr",
+        "conversions",
+        "cost_per_conversion",
     )
     list_filter = ("status", "bid_strategy")
     search_fields = ("name",)
     readonly_fields = ("status", "spent", "created_at", "updated_at")
     actions = ["activate", "pause", "duplicate"]
     change_list_template = "accounts/campaign_change_list.html"
+    change_form_template = "accounts/campaign_change_form.html"
     fieldsets = (
         (None, {"fields": ("advertiser", "name", "status")}),
         (
@@ -116,9 +113,82 @@ class CampaignAdmin(admin.ModelAdmin):
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
 
-    @admin.display(description="Spent (USDC)")
+    @admin.display(description="Spent")
     def spent(self, obj: Campaign) -> str:
-        return format_usdc(obj.spent_millis // 1000)
+        return millis_usdc_text(obj.spent_millis)
+
+    # The list: delivery against budget, read for the page's campaigns in one query.
+
+    @admin.display(description="Campaign", ordering="name")
+    def campaign(self, obj: Campaign) -> str:
+        # Operators see every advertiser's campaigns: the advertiser goes under the name,
+        # not in a column of its own, so the list stays readable on a laptop.
+        if not obj.advertiser_shown:
+            return obj.name
+        return format_html('{}<div class="quiet">{}</div>', obj.name, obj.advertiser.name)
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        rows = list(changelist.result_list)
+        figures = selectors.campaign_figures([row.pk for row in rows])
+        now = clock.now()
+        operator = selectors.tenant_of(request.user).is_operator
+        for row in rows:
+            row.advertiser_shown = operator
+            row.figures = figures.get(row.pk, selectors.CampaignFigures())
+            row.pace = selectors.pace_of(row, now)
+        return changelist
+
+    @admin.display(description="Bid", ordering="max_bid_amount")
+    def bid(self, obj: Campaign) -> str:
+        return format_html(
+            '{}<div class="quiet">{}</div>',
+            usdc_text(obj.max_bid_amount),
+            obj.get_bid_strategy_display(),
+        )
+
+    @admin.display(description="Spent today")
+    def today_spend(self, obj: Campaign) -> str:
+        return format_html(
+            '{}<div class="quiet">of {}</div>',
+            millis_usdc_text(obj.pace.spent_today_millis),
+            usdc_text(obj.budget_daily),
+        )
+
+    @admin.display(description="Spent in total", ordering="spent_millis")
+    def total_spend(self, obj: Campaign) -> str:
+        return format_html(
+            '{}<div class="quiet">of {}</div>',
+            millis_usdc_text(obj.spent_millis),
+            usdc_text(obj.budget_total),
+        )
+
+    @admin.display(description="Pacing")
+    def pace(self, obj: Campaign) -> str:
+        if obj.pace.state == "not running":
+            return "Not running"
+        return format_html(
+            '{}<div class="quiet">{} of daily budget</div>',
+            obj.pace.state.capitalize(),
+            f"{obj.pace.share_of_daily:.0%}",
+        )
+
+    @admin.display(description="Placements")
+    def placements(self, obj: Campaign) -> int:
+        return obj.figures.placements
+
+    @admin.display(description="CTR")
+    def ctr(self, obj: Campaign) -> str:
+        return "-" if obj.figures.ctr is None else f"{obj.figures.ctr:.1%}"
+
+    @admin.display(description="Conversions")
+    def conversions(self, obj: Campaign) -> int:
+        return obj.figures.conversions
+
+    @admin.display(description="Cost / conversion")
+    def cost_per_conversion(self, obj: Campaign) -> str:
+        cost = obj.figures.cost_per_conversion_millis
+        return "-" if cost is None else millis_usdc_text(cost)
 
     # Scope and permissions: the tenant decides, not model permissions.
 
@@ -183,10 +253,24 @@ class CampaignAdmin(admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
+        except BudgetBelowCommitted:
+            # Spend committed between the form's check and the write: once more, so the form
+            # sees it and says the new minimum beside the values as typed.
+            pass
         except AdnetError as exc:
-            # A race the form could not foresee (spend committed meanwhile): say so, keep the page.
             self.message_user(request, _error_text(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except AdnetError as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def log_change(self, request, obj, message):
+        # History holds real changes only: a save that changed nothing is not an event.
+        if not message:
+            return None
+        return super().log_change(request, obj, message)
 
     def save_model(self, request, obj, form, change):
         values = form.campaign_values()
@@ -233,21 +317,56 @@ class CampaignAdmin(admin.ModelAdmin):
     @admin.action(description="Duplicate selected campaigns (as drafts)")
     def duplicate(self, request, queryset):
         for campaign in queryset:
-            values = {
-                name: getattr(campaign, name)
-                for name in CampaignForm.Meta.fields
-                if name not in ("advertiser", "target_networks_other")
-            }
-            values["name"] = f"{campaign.name} (copy)"[:200]
-            try:
-                copy = campaign_services.create_campaign(
-                    advertiser_id=campaign.advertiser_id, values=values
-                )
-            except AdnetError as exc:
-                self.message_user(request, f"{campaign}: {_error_text(exc)}", messages.ERROR)
-                continue
-            self.log_addition(request, copy, [{"added": {}}])
-            self.message_user(request, f"Duplicated {campaign} as the draft {copy}.")
+            self._duplicate(request, campaign)
+
+    def _duplicate(self, request, campaign: Campaign) -> Campaign | None:
+        values = {
+            name: getattr(campaign, name)
+            for name in CampaignForm.Meta.fields
+            if name not in ("advertiser", "target_networks_other")
+        }
+        values["name"] = f"{campaign.name} (copy)"[:200]
+        try:
+            copy = campaign_services.create_campaign(
+                advertiser_id=campaign.advertiser_id, values=values
+            )
+        except AdnetError as exc:
+            self.message_user(request, f"{campaign}: {_error_text(exc)}", messages.ERROR)
+            return None
+        self.log_addition(request, copy, [{"added": {}}])
+        self.message_user(request, f"Duplicated {campaign} as the draft {copy}.")
+        return copy
+
+    # The same, as buttons on a campaign's page (POST only; another's campaign is a 404).
+
+    def _button(self, request, object_id: str) -> Campaign:
+        campaign = self.get_object(request, object_id)
+        if not self.has_change_permission(request, campaign):
+            raise PermissionDenied
+        return campaign
+
+    def _page_of(self, campaign: Campaign) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+
+    def activate_view(self, request, object_id):
+        campaign = self._button(request, object_id)
+        self._each(request, [campaign], campaign_services.activate_campaign, "Activated")
+        return self._page_of(campaign)
+
+    def pause_view(self, request, object_id):
+        campaign = self._button(request, object_id)
+        self._each(request, [campaign], campaign_services.pause_campaign, "Paused")
+        return self._page_of(campaign)
+
+    def duplicate_view(self, request, object_id):
+        campaign = self._button(request, object_id)
+        return self._page_of(self._duplicate(request, campaign) or campaign)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and self.has_change_permission(request, obj):
+            context["can_activate"] = obj.status != Campaign.Status.ACTIVE
+            context["can_pause"] = obj.status == Campaign.Status.ACTIVE
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _each(self, request, queryset, service, verb: str) -> None:
         for campaign in queryset:
@@ -266,6 +385,18 @@ class CampaignAdmin(admin.ModelAdmin):
         return [
             path("dashboard/", wrap(self.dashboard_view), name="campaigns_campaign_dashboard"),
             path("preview/", wrap(self.preview_view), name="campaigns_campaign_preview"),
+            *(
+                path(
+                    f"<path:object_id>/{verb}/",
+                    wrap(require_POST(view)),
+                    name=f"campaigns_campaign_{verb}",
+                )
+                for verb, view in (
+                    ("activate", self.activate_view),
+                    ("pause", self.pause_view),
+                    ("duplicate", self.duplicate_view),
+                )
+            ),
             *super().get_urls(),
         ]
 

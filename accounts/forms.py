@@ -9,11 +9,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from adnet.core import clock, networks
-from adnet.core.errors import ValidationFailed
-from adnet.core.money import AmountError, format_usdc, parse_usdc
+from adnet.core.money import AmountError, format_usdc, parse_usdc, usdc_text
+from campaigns import validation
 from campaigns.matching import patterns
-from campaigns.models import MAX_ATTRIBUTION_WINDOW_SECONDS, Advertiser, Campaign
-from campaigns.services import check_campaign_values
+from campaigns.models import Advertiser, Campaign
 from facilitators.models import ApiKey, Facilitator
 from reports.forms import DAY_INPUT, FIRST_DAY, LAST_DAY, DayRangeForm
 
@@ -23,14 +22,6 @@ TRANSPORT_CHOICES = [
     ("mcp", "MCP (tools of AI agents)"),
     ("a2a", "A2A (agent-to-agent)"),
 ]
-# The words the campaign services use for fields, as the form labels them.
-FIELD_WORDS = {
-    "budget_total": "the total budget",
-    "budget_daily": "the daily budget",
-    "max_bid_amount": "the bid",
-    "schedule_start": "the start",
-    "schedule_end": "the end",
-}
 
 
 class UsdcField(forms.CharField):
@@ -54,9 +45,7 @@ class UsdcField(forms.CharField):
         except AmountError as exc:
             raise ValidationError(str(exc), code="invalid") from exc
         if amount < self.minimum:
-            raise ValidationError(
-                f"Must be at least {format_usdc(self.minimum)} USDC.", code="min_value"
-            )
+            raise ValidationError(f"Must be at least {usdc_text(self.minimum)}.", code="min_value")
         return amount
 
 
@@ -68,6 +57,7 @@ class LinesField(forms.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
+        self.validators.append(validation.validate_list_length)
 
     def prepare_value(self, value):
         if isinstance(value, list):
@@ -79,6 +69,11 @@ class LinesField(forms.CharField):
             return value
         items = [item.strip() for item in re.split(r"[\n,]", value or "")]
         return list(dict.fromkeys(item for item in items if item))
+
+    def has_changed(self, initial, data) -> bool:
+        # The list, not its spelling: "" and [] are the same nothing, so an unchanged save
+        # records no change.
+        return self.to_python(initial) != self.to_python(data)
 
 
 class CampaignForm(forms.ModelForm):
@@ -102,9 +97,9 @@ class CampaignForm(forms.ModelForm):
         minimum=0,
         help_text="Optional: what an agent pays for your resource, shown with the recommendation.",
     )
-    rec_resource_url = forms.URLField(
+    rec_resource_url = forms.CharField(
         max_length=2048,
-        assume_scheme="https",
+        validators=[validation.validate_https_url],
         label="Recommended resource URL",
         help_text="The https:// address agents are recommended to pay for.",
     )
@@ -188,6 +183,10 @@ class CampaignForm(forms.ModelForm):
 
     def __init__(self, *args, advertiser_locked: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["attribution_window_seconds"].validators.append(
+            validation.validate_attribution_window
+        )
+        self.fields["frequency_cap"].validators.append(validation.validate_frequency_cap)
         if advertiser_locked:
             self.fields.pop("advertiser", None)
         if self.instance.pk:
@@ -198,25 +197,6 @@ class CampaignForm(forms.ModelForm):
             )
         elif not self.is_bound:
             self.initial.setdefault("schedule_start", clock.now().replace(microsecond=0))
-
-    def clean_attribution_window_seconds(self):
-        value = self.cleaned_data.get("attribution_window_seconds")
-        if value is not None and not 60 <= value <= MAX_ATTRIBUTION_WINDOW_SECONDS:
-            raise ValidationError("Must be between 60 seconds and 30 days (2592000 seconds).")
-        return value
-
-    def clean_frequency_cap(self):
-        value = self.cleaned_data.get("frequency_cap")
-        if value is not None and not 1 <= value <= 10_000:
-            raise ValidationError("Must be between 1 and 10000, or empty for the default.")
-        return value
-
-    def clean_rec_resource_url(self):
-        value = self.cleaned_data.get("rec_resource_url", "")
-        parts = urlsplit(value)
-        if parts.scheme != "https" or not parts.hostname:
-            raise ValidationError("Must be an https:// address, e.g. https://api.example.com/x.")
-        return value
 
     def clean_target_networks_other(self):
         others = self.cleaned_data.get("target_networks_other") or []
@@ -236,16 +216,13 @@ class CampaignForm(forms.ModelForm):
                 patterns.validate(value)
             except patterns.PatternError as exc:
                 errors.append(f"Pattern {n} ({value[:60]}): {exc}")
-        if len(values) > 50:
-            errors.append("At most 50 patterns.")
         if errors:
             raise ValidationError(errors)
         return values
 
     def clean_target_categories(self):
         values = self.cleaned_data.get("target_categories") or []
-        if any(len(value) > 64 for value in values):
-            raise ValidationError("Each category must be at most 64 characters.")
+        validation.validate_categories(values)
         return values
 
     def clean(self):
@@ -254,32 +231,18 @@ class CampaignForm(forms.ModelForm):
         others = cleaned.pop("target_networks_other", None) or []
         cleaned["target_networks"] = list(dict.fromkeys([*known, *others]))
         if not cleaned.get("attribution_window_seconds"):
-            cleaned["attribution_window_seconds"] = 1800
-        rules = {
-            name: cleaned.get(name)
-            for name in (
-                "budget_total",
-                "budget_daily",
-                "max_bid_amount",
-                "bid_strategy",
-                "schedule_start",
-                "schedule_end",
-            )
-        }
-        if None not in (
-            rules["budget_total"],
-            rules["budget_daily"],
-            rules["max_bid_amount"],
-            rules["schedule_start"],
-        ):
-            try:
-                check_campaign_values(
-                    {k: v for k, v in rules.items() if v is not None or k == "schedule_end"}
-                )
-            except ValidationFailed as exc:
-                for field, messages in (exc.details or {}).items():
-                    for message in messages:
-                        self.add_error(field if field in self.fields else None, _in_words(message))
+            cleaned["attribution_window_seconds"] = validation.DEFAULT_ATTRIBUTION_WINDOW_SECONDS
+        # The API's rules, in its words. Each violated rule becomes a field error, which
+        # also keeps Django from reporting the matching check constraint by its name.
+        errors = validation.campaign_errors(cleaned)
+        if self.instance.pk:
+            today = clock.utc_day(clock.now())
+            errors.update(validation.below_committed_errors(self.instance, cleaned, today))
+        failed = set(self.errors)
+        for field, messages in errors.items():
+            if field in failed:
+                continue
+            self.add_error(field if field in self.fields else None, messages)
         return cleaned
 
     def campaign_values(self) -> dict:
@@ -289,12 +252,6 @@ class CampaignForm(forms.ModelForm):
             for name in self.Meta.fields
             if name in self.cleaned_data and name not in ("advertiser", "target_networks_other")
         }
-
-
-def _in_words(message: str) -> str:
-    for field, words in FIELD_WORDS.items():
-        message = message.replace(field, words)
-    return message
 
 
 # --- Operator forms ----------------------------------------------------------------------

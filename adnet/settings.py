@@ -96,7 +96,7 @@ if env_bool("BEHIND_PROXY", False):
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "adnet.admin_site.AdnetAdminConfig",
+    "adnet.admin_config.AdnetAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -3,10 +3,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
-from django.urls import include, path
+from django.urls import include, path, reverse
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.password_reset import ThrottledPasswordResetView
+from adnet import admin_site
 from adnet.core.api_errors import error_body
 from adnet.health import healthz, readyz
 from adnet.jwks import JwksApi
@@ -54,13 +55,27 @@ urlpatterns = [
 ]
 
 
+def _in_admin(request) -> bool:
+    return request.path.startswith(reverse("admin:index"))
+
+
 def not_found(request, exception=None):
+    # People in the admin get a page in its look; machines everywhere else the error body.
+    if _in_admin(request):
+        return admin_site.page_not_found(request, exception)
     return JsonResponse(error_body("not_found", "Not found."), status=404)
+
+
+def forbidden(request, exception=None):
+    if _in_admin(request):
+        return admin_site.permission_denied(request, exception)
+    return JsonResponse(error_body("forbidden", "Forbidden."), status=403)
 
 
 def server_error(request):
     return JsonResponse(error_body("internal_error", "Internal error."), status=500)
 
 
+handler403 = forbidden
 handler404 = not_found
 handler500 = server_error

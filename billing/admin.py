@@ -2,8 +2,15 @@
 
 from django.contrib import admin
 
-from adnet.core.admin import ReadOnlyAdmin
+from adnet.core.admin import (
+    ReadOnlyAdmin,
+    WordsListFilter,
+    label_column,
+    millis_column,
+    words_column,
+)
 from billing.models import Charge, Conversion, ConversionReport, InvalidTraffic, Reconciliation
+from campaigns.models import Campaign
 
 
 @admin.register(Charge)
@@ -12,14 +19,16 @@ class ChargeAdmin(ReadOnlyAdmin):
         "created_at",
         "campaign",
         "kind",
-        "bid_strategy",
-        "amount_millis",
-        "unbilled_millis",
-        "unbilled_reason",
+        label_column("bid_strategy", "Pay for", Campaign.BidStrategy),
+        millis_column("amount_millis", "Amount"),
+        millis_column("unbilled_millis", "Unbilled"),
+        words_column("unbilled_reason", "Unbilled because"),
         "day",
         "placement",
     )
-    list_filter = ("kind", "bid_strategy", "unbilled_reason")
+    list_filter = ("kind", ("unbilled_reason", WordsListFilter))
+    code_labels = {"bid_strategy": Campaign.BidStrategy}
+    list_select_related = ("campaign", "placement")
 
 
 @admin.register(Conversion)
@@ -35,6 +44,7 @@ class ConversionAdmin(ReadOnlyAdmin):
         "conversion_tx_hash",
     )
     list_filter = ("status", "source", "network")
+    list_select_related = ("campaign",)
     search_fields = ("original_tx_hash", "conversion_tx_hash", "payer")
 
 
@@ -46,15 +56,24 @@ class ConversionReportAdmin(ReadOnlyAdmin):
         "network",
         "conversion_tx_hash",
         "outcome",
-        "invalid_reason",
+        words_column("invalid_reason", "Invalid because"),
     )
-    list_filter = ("outcome", "invalid_reason")
+    list_filter = ("outcome", ("invalid_reason", WordsListFilter))
+    list_select_related = ("facilitator",)
 
 
 @admin.register(InvalidTraffic)
 class InvalidTrafficAdmin(ReadOnlyAdmin):
-    list_display = ("occurred_at", "source", "reason", "campaign", "facilitator", "placement")
-    list_filter = ("source", "reason")
+    list_display = (
+        "occurred_at",
+        "source",
+        words_column("reason", "Reason"),
+        "campaign",
+        "facilitator",
+        "placement",
+    )
+    list_filter = ("source", ("reason", WordsListFilter))
+    list_select_related = ("campaign", "facilitator", "placement")
 
 
 @admin.register(Reconciliation)

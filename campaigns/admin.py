@@ -1,23 +1,59 @@
-"""Operator views of advertisers, placements and the match journal's set-aside and lost records.
+"""Operator views of advertisers, the read-only match requests and placements, and the match
+journal's set-aside and lost records.
 
 Campaigns are administered by the accounts app, which scopes them to the signed-in advertiser.
 """
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
-from adnet.core.admin import ReadOnlyAdmin
-from campaigns.models import Advertiser, JournalSetAside, LostPlacement, MatchRequest, Placement
+from adnet.core.admin import ReadOnlyAdmin, millis_column
+from campaigns import validation
+from campaigns.models import (
+    Advertiser,
+    Campaign,
+    JournalSetAside,
+    LostPlacement,
+    MatchRequest,
+    Placement,
+)
+
+
+class AdvertiserForm(forms.ModelForm):
+    """The API's rules (campaigns.validation): a CAIP-2 network, a wallet valid on it."""
+
+    network = forms.CharField(
+        max_length=64,
+        validators=[validation.validate_network],
+        help_text='A CAIP-2 id, e.g. "eip155:8453" for Base.',
+    )
+
+    class Meta:
+        model = Advertiser
+        fields = ["name", "wallet_address", "network"]
+
+    def clean(self):
+        cleaned = super().clean()
+        network, wallet = cleaned.get("network"), cleaned.get("wallet_address")
+        if network and wallet:
+            try:
+                cleaned["wallet_address"] = validation.normalized_wallet(network, wallet)
+            except ValidationError as exc:
+                self.add_error("wallet_address", exc)
+        return cleaned
 
 
 @admin.register(Advertiser)
 class AdvertiserAdmin(admin.ModelAdmin):
+    form = AdvertiserForm
     list_display = ("name", "id", "wallet_address", "network", "created_at")
     search_fields = ("name", "id", "wallet_address")
     readonly_fields = ("id", "created_at")
 
 
 @admin.register(Placement)
-class PlacementAdmin(admin.ModelAdmin):
+class PlacementAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "campaign",
@@ -26,19 +62,18 @@ class PlacementAdmin(admin.ModelAdmin):
         "network",
         "transport",
         "state",
-        "price_millis",
-        "hold_millis",
+        millis_column("price_millis", "Price"),
+        millis_column("billed_millis", "Billed"),
         "matched_at",
     )
     list_filter = ("state", "transport", "network")
-    search_fields = ("id", "payer")
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    list_select_related = ("campaign", "facilitator")
+    code_labels = {"bid_strategy": Campaign.BidStrategy}
+    search_fields = ("=id", "=payer")
 
 
 @admin.register(MatchRequest)
-class MatchRequestAdmin(admin.ModelAdmin):
+class MatchRequestAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "facilitator",
@@ -49,9 +84,7 @@ class MatchRequestAdmin(admin.ModelAdmin):
         "matched",
     )
     list_filter = ("matched", "network", "transport")
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    list_select_related = ("facilitator",)
 
 
 class OperatorsOnly(ReadOnlyAdmin):
@@ -68,8 +101,9 @@ class OperatorsOnly(ReadOnlyAdmin):
 class JournalSetAsideAdmin(OperatorsOnly):
     list_display = ("set_aside_at", "entry_id", "reason", "error")
     list_filter = ("reason",)
-    readonly_fields = ("entry_id", "reason", "error", "set_aside_at", "record")
-    exclude = ("raw",)
+
+    def get_fields(self, request, obj=None):
+        return [f for f in super().get_fields(request, obj) if f != "raw"] + ["record"]
 
     @admin.display(description="record as Redis held it")
     def record(self, obj: JournalSetAside) -> str:

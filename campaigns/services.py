@@ -22,7 +22,7 @@ from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThanOr
 from adnet.core import clock, ids, ratelimits
 from adnet.core.errors import ValidationFailed
 from adnet.core.money import MILLIS_PER_ATOMIC
-from campaigns import budget, catalog, grants, journal, selectors, tokens
+from campaigns import budget, catalog, grants, journal, selectors, tokens, validation
 from campaigns.errors import (
     AdvertiserNotFound,
     BudgetBelowCommitted,
@@ -83,29 +83,10 @@ _CHECKED_FIELDS = (
 
 
 def _check_values(values: dict[str, Any]) -> None:
-    """Rules across fields, stated in words an advertiser can act on."""
-    errors: dict[str, list[str]] = {}
-    if values["budget_daily"] > values["budget_total"]:
-        errors.setdefault("budget_daily", []).append("Must not be more than budget_total.")
-    hold = engine.hold_millis(values["bid_strategy"], values["max_bid_amount"])
-    if values["budget_total"] * MILLIS_PER_ATOMIC < hold:
-        errors.setdefault("budget_total", []).append(
-            "Too small to pay for a single placement at max_bid_amount."
-        )
-    if values["budget_daily"] * MILLIS_PER_ATOMIC < hold:
-        errors.setdefault("budget_daily", []).append(
-            "Too small to pay for a single placement at max_bid_amount."
-        )
-    end = values.get("schedule_end")
-    if end is not None and end <= values["schedule_start"]:
-        errors.setdefault("schedule_end", []).append("Must be after schedule_start.")
+    """Rules across fields (campaigns.validation), stated in words an advertiser can act on."""
+    errors = validation.campaign_errors(values)
     if errors:
         raise ValidationFailed(details=errors)
-
-
-def check_campaign_values(values: dict[str, Any]) -> None:
-    """The cross-field rules create and update apply, for forms that check before writing."""
-    _check_values({"bid_strategy": Campaign.BidStrategy.CPA, "schedule_end": None, **values})
 
 
 def bump_catalog() -> None:
@@ -176,10 +157,10 @@ def update_campaign(*, campaign: Campaign, changes: dict[str, Any]) -> Campaign:
             bump_catalog()
     except IntegrityError as exc:
         if "committed_within" in str(exc):
-            raise BudgetBelowCommitted() from exc
-        raise ValidationFailed(
-            details={"budget_daily": ["Must not be more than budget_total."]}
-        ) from exc
+            campaign.refresh_from_db()
+            details = validation.below_committed_errors(campaign, changes, today) or None
+            raise BudgetBelowCommitted(details=details) from exc
+        raise ValidationFailed(details={"budget_daily": [validation.DAILY_ABOVE_TOTAL]}) from exc
     campaign.refresh_from_db()
     return campaign
 

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from adnet.core.admin import ReadOnlyAdmin
+from adnet.core.admin import ReadOnlyAdmin, WordsListFilter, words_column
 from events.models import EventConflict, SettlementEvent
 
 
@@ -14,12 +14,13 @@ class SettlementEventAdmin(ReadOnlyAdmin):
         "network",
         "tx_hash",
         "status",
-        "invalid_reason",
+        words_column("invalid_reason", "Invalid because"),
         "attempts",
         "received_at",
         "processed_at",
     )
-    list_filter = ("status", "invalid_reason", "network")
+    list_filter = ("status", ("invalid_reason", WordsListFilter), "network")
+    list_select_related = ("facilitator",)
     search_fields = ("id", "tx_hash", "payer")
 
 

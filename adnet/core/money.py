@@ -92,3 +92,23 @@ def format_usdc(amount: int) -> str:
     whole, fraction = divmod(abs(amount), 10**USDC_DECIMALS)
     digits = f"{fraction:0{USDC_DECIMALS}d}".rstrip("0").ljust(2, "0")
     return f"{sign}{whole}.{digits}"
+
+
+def usdc_text(amount: int) -> str:
+    """An amount for people to read: always all 6 decimals of USDC, and the unit.
+
+    One precision everywhere, so a column of amounts lines up and nothing is rounded:
+    2500000 -> "2.500000 USDC".
+    """
+    amount = int(amount)
+    sign = "-" if amount < 0 else ""
+    whole, fraction = divmod(abs(amount), 10**USDC_DECIMALS)
+    return f"{sign}{whole:,}.{fraction:0{USDC_DECIMALS}d} USDC"
+
+
+def millis_usdc_text(millis: int) -> str:
+    """Ledger millis for people to read: whole atomic units (rounded down), as usdc_text."""
+    millis = int(millis)
+    return usdc_text(
+        millis // MILLIS_PER_ATOMIC if millis >= 0 else -(-millis // MILLIS_PER_ATOMIC)
+    )

@@ -3,15 +3,25 @@
 import re
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from adnet.core import networks
 from adnet.core.money import AmountError, parse_atomic, parse_settled
+from campaigns import validation
 from campaigns.matching import patterns
 
 MAX_URL_LENGTH = 2048
-MAX_LIST_ITEMS = 50
+MAX_LIST_ITEMS = validation.MAX_LIST_ITEMS
+
+
+def _check(rule, *args):
+    """Run a shared rule of campaigns.validation, its words becoming this field's error."""
+    try:
+        return rule(*args)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from exc
 
 
 @extend_schema_field({"type": "string", "pattern": "^(0|[1-9][0-9]*)$", "example": "1500000"})
@@ -51,11 +61,7 @@ class NetworkField(serializers.CharField):
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        if not networks.is_caip2(value):
-            raise serializers.ValidationError(
-                'Must be a CAIP-2 network id such as "eip155:8453" (Base) or '
-                '"solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp" (Solana).'
-            )
+        _check(validation.validate_network, value)
         return value
 
 
@@ -68,9 +74,7 @@ class HttpsUrlField(serializers.CharField):
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        parts = urlsplit(value)
-        if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in value):
-            raise serializers.ValidationError("Must be an absolute https:// URL.")
+        _check(validation.validate_https_url, value)
         return value
 
 
@@ -138,4 +142,9 @@ class UrlPatternListField(StringListField):
 
 class CategoryListField(StringListField):
     def __init__(self, **kwargs):
-        super().__init__(child=serializers.CharField(max_length=64, trim_whitespace=True), **kwargs)
+        super().__init__(
+            child=serializers.CharField(
+                max_length=validation.MAX_CATEGORY_LENGTH, trim_whitespace=True
+            ),
+            **kwargs,
+        )

@@ -1,8 +1,10 @@
 """Input and output serializers of the campaign and match APIs (wire-contract §2 and §7)."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from adnet.core import networks
+from campaigns import validation
 from campaigns.api import fields
 from campaigns.models import MAX_ATTRIBUTION_WINDOW_SECONDS, Campaign
 
@@ -43,11 +45,11 @@ class AdvertiserInputSerializer(StrictSerializer):
 
     def validate(self, attrs):
         try:
-            attrs["wallet_address"] = networks.normalize_address(
+            attrs["wallet_address"] = validation.normalized_wallet(
                 attrs["network"], attrs["wallet_address"]
             )
-        except networks.AddressError as exc:
-            raise serializers.ValidationError({"wallet_address": [str(exc)]}) from exc
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"wallet_address": exc.messages}) from exc
         return attrs
 
 
@@ -87,11 +89,13 @@ class CampaignInputSerializer(StrictSerializer):
     bid_strategy = serializers.ChoiceField(choices=Campaign.BidStrategy.values, required=False)
     pacing = serializers.ChoiceField(choices=Campaign.Pacing.values, required=False)
     attribution_window_seconds = serializers.IntegerField(
-        min_value=60, max_value=MAX_ATTRIBUTION_WINDOW_SECONDS, required=False
+        min_value=validation.MIN_ATTRIBUTION_WINDOW_SECONDS,
+        max_value=MAX_ATTRIBUTION_WINDOW_SECONDS,
+        required=False,
     )
     frequency_cap = serializers.IntegerField(
-        min_value=1,
-        max_value=10_000,
+        min_value=validation.MIN_FREQUENCY_CAP,
+        max_value=validation.MAX_FREQUENCY_CAP,
         required=False,
         allow_null=True,
         help_text="Placements per payer per UTC day; null for the network default.",
