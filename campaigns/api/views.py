@@ -6,7 +6,7 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -240,13 +240,11 @@ class MatchApi(APIView):
     )
     def post(self, request):
         rate = getattr(request, "rate_window", None)
-        data = match_input.parse(request.data)
-        if data is None:
-            serializer = MatchInputSerializer(data=request.data)
-            if not serializer.is_valid():
-                _count(rate)  # refused requests count too
-                raise ValidationError(serializer.errors)
-            data = serializer.validated_data
+        try:
+            data = match_input.parse(request.data)
+        except match_input.Invalid as exc:
+            _count(rate)  # refused requests count too
+            raise ValidationFailed(details=exc.details) from None
         settlement = settlement_of(data)
         if _explaining(request):
             try:
