@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from adnet.core import networks
+from adnet.core import json_body, networks
 from campaigns.api import fields, match_input
 from campaigns.api.fields import column_length
 from campaigns.models import MAX_ATTRIBUTION_WINDOW_SECONDS, Advertiser, Campaign
@@ -23,7 +23,12 @@ class StrictSerializer(serializers.Serializer):
 
 
 class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Stable machine-readable code, e.g. validation_error.")
+    code = serializers.CharField(
+        help_text="Stable machine-readable code, e.g. validation_error (a field's value; text "
+        "longer than its column is refused, never cut), or malformed_body: not JSON, or "
+        "holding what cannot be stored (a lone surrogate or NUL in any string or key, "
+        f"nesting deeper than {json_body.MAX_DEPTH} arrays and objects)."
+    )
     message = serializers.CharField(help_text="What went wrong, for a person.")
     details = serializers.JSONField(
         allow_null=True, help_text="For validation errors: the messages of each invalid field."
