@@ -431,7 +431,7 @@ def hostile(draw):
     """(endpoint, how to spoil a valid body of it, whether a refusal is certain)."""
     endpoint = draw(st.sampled_from(list(ENDPOINTS)))
     texts = list(ENDPOINTS[endpoint][3])
-    kind = draw(st.sampled_from(["text", "key", "deep", "long", "type"]))
+    kind = draw(st.sampled_from(["text", "key", "deep", "long", "type", "body"]))
     if kind == "text":
         return endpoint, ("set", draw(st.sampled_from(texts)), draw(HOSTILE_TEXT)), True
     if kind == "key":
@@ -442,12 +442,16 @@ def hostile(draw):
         path = draw(st.sampled_from(texts))
         extra = draw(st.integers(1, 40))
         return endpoint, ("long", path, ENDPOINTS[endpoint][3][path] + extra), True
+    if kind == "body":
+        return endpoint, ("body", draw(WRONG_TYPES)), False
     return endpoint, ("set", draw(st.sampled_from(texts)), draw(WRONG_TYPES)), False
 
 
 def spoiled(world, endpoint: str, how: tuple) -> str:
     body = valid_body(endpoint, world)
     target = body[1] if isinstance(body, list) else body
+    if how[0] == "body":
+        return json.dumps(how[1])
     if how[0] == "set":
         _set(body, how[1], how[2])
     elif how[0] == "key":

@@ -31,7 +31,9 @@ class ErrorDetailSerializer(serializers.Serializer):
     )
     message = serializers.CharField(help_text="What went wrong, for a person.")
     details = serializers.JSONField(
-        allow_null=True, help_text="For validation errors: the messages of each invalid field."
+        allow_null=True,
+        help_text="For validation errors: the messages of each invalid field; for a refused "
+        "body, the place in it (a field, `resource.url`, `[3].txHash`).",
     )
 
 
