@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from adnet import metrics
-from adnet.core import clock, ratelimits
+from adnet.core import clock, json_body, ratelimits
 from adnet.core.errors import ValidationFailed
 from adnet.core.paging import PAGE_PARAMS, page_params
 from campaigns import budget, selectors, services
@@ -242,8 +242,11 @@ class MatchApi(APIView):
         rate = getattr(request, "rate_window", None)
         try:
             data = match_input.parse(request.data)
-        except match_input.Invalid as exc:
+        except json_body.BodyRefused:
             _count(rate)  # refused requests count too
+            raise
+        except match_input.Invalid as exc:
+            _count(rate)
             raise ValidationFailed(details=exc.details) from None
         settlement = settlement_of(data)
         if _explaining(request):
