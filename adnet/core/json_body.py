@@ -7,7 +7,7 @@ the JSON grammar it refuses, anywhere in the body, keys included:
   cannot store it, and an answer that echoed it could not be encoded;
 - NUL (U+0000): PostgreSQL's text columns cannot hold it;
 - nesting deeper than MAX_DEPTH arrays and objects: no body of this API nests more than
-  three, and Python's decoder would otherwise recurse until it fails;
+  three deep, and Python's decoder would otherwise recurse until it fails;
 - NaN and Infinity, which are not JSON.
 A refusal is a 400 `malformed_body` naming where in the body it is (details), before any
 field is validated or anything is written.
@@ -120,8 +120,7 @@ class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding") or "utf-8"
         try:
-            return loads(stream.read(), encoding)
-        except BodyRefused:
-            raise
+            body = stream.read()
         except OSError as exc:  # the client went away mid-body
             raise ParseError("The body could not be read.") from exc
+        return loads(body, encoding)
