@@ -65,6 +65,17 @@ def test_a_key_over_its_limit_gets_429_while_another_key_is_unaffected(
     assert key_b.post("/v1/match", MATCH, format="json").status_code == 200
 
 
+@pytest.mark.parametrize("raw", ['{"resourceUrl": "\\ud800"}', "[" * 100 + "]" * 100, "{"])
+def test_refused_match_bodies_count_against_the_key(settings, fresh_counters, standing_clock, raw):
+    settings.API_RATE_LIMITS = {**settings.API_RATE_LIMITS, "facilitator": "3/m"}
+    client = facilitator_client()
+    refused = [
+        client.post("/v1/match", raw, content_type="application/json").status_code for _ in range(3)
+    ]
+    assert refused == [400, 400, 400]
+    assert client.post("/v1/match", MATCH, format="json").status_code == 429
+
+
 def test_each_kind_of_key_has_its_own_limit(
     settings, fresh_counters, standing_clock, operator_client
 ):

@@ -7,13 +7,21 @@ from adnet.core.api_errors import json_error_response
 
 
 class BodySizeLimitMiddleware:
-    """Refuse oversized API bodies with 413 from the declared length, before reading them."""
+    """Refuse oversized API bodies with 413 from the declared length, before reading them;
+    and a query string holding NUL (%00), which no column can store, with 400 (bodies get
+    the same refusal from adnet.core.json_body; Django decodes a query string's broken
+    UTF-8 as U+FFFD, so it never holds a lone surrogate)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith("/v1/"):
+            query = request.META.get("QUERY_STRING", "")
+            if "%00" in query or "\x00" in query:
+                return json_error_response(
+                    400, "bad_request", "The query string holds NUL (%00), which is not allowed."
+                )
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:

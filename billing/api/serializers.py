@@ -5,20 +5,27 @@ import datetime as dt
 from rest_framework import serializers
 
 from adnet.core import networks
+from billing.models import Conversion, ConversionReport
 from campaigns.api import fields
-
-TX_HASH = r"^(0x)?[0-9A-Za-z]{16,128}$"
-TX_HASH_ERRORS = {"invalid": "Must be a transaction hash (hex or base58)."}
+from campaigns.api.fields import column_length
 
 
 class ConversionInputSerializer(serializers.Serializer):
-    originalTxHash = serializers.RegexField(TX_HASH, error_messages=TX_HASH_ERRORS)
-    conversionTxHash = serializers.RegexField(TX_HASH, error_messages=TX_HASH_ERRORS)
-    network = fields.NetworkField()
-    payer = serializers.CharField(max_length=128)
-    resourceUrl = fields.ResourceUrlField()
+    """Text is bounded by the columns it is stored in: the report's hashes and network,
+    the conversion's payer and resource."""
+
+    originalTxHash = fields.TxHashField(
+        max_length=column_length(ConversionReport, "original_tx_hash")
+    )
+    conversionTxHash = fields.TxHashField(
+        max_length=column_length(ConversionReport, "conversion_tx_hash")
+    )
+    network = fields.NetworkField(max_length=column_length(ConversionReport, "network"))
+    payer = serializers.CharField(max_length=column_length(Conversion, "payer"))
+    resourceUrl = fields.ResourceUrlField(max_length=column_length(Conversion, "resource_url"))
     settledAmount = fields.SettledAmountField()
     timestamp = serializers.DateTimeField()
+    # Decoded, never stored: bounded like the events' column that does store one.
     impressionToken = serializers.CharField(
         required=False, allow_blank=True, allow_null=True, max_length=256
     )

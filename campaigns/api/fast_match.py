@@ -31,7 +31,7 @@ from django.urls import resolve
 from rest_framework.exceptions import Throttled
 
 from adnet import metrics
-from adnet.core import ratelimits, requestid
+from adnet.core import json_body, ratelimits, requestid
 from adnet.core.api_errors import error_body, exception_handler
 from campaigns import budget, services
 from campaigns.api import match_input
@@ -46,10 +46,6 @@ PATH = "/v1/match"
 _JSON_TYPES = frozenset(("application/json", "application/json; charset=utf-8"))
 _ACCEPTED = frozenset(("", "*/*", "application/json"))
 OK = "200 OK"
-
-
-def _no_constants(name: str):
-    raise ValueError(name)  # NaN and Infinity are not JSON; DRF's parser refuses them too
 
 
 class FastMatch:
@@ -179,12 +175,12 @@ class FastMatch:
 
     @staticmethod
     def _read(body: bytes) -> dict | None:
-        """The validated input if the body is well formed as the plain reader wants it."""
+        """The validated input, read by the same JSON reader and match rules as Django's
+        way in; None: Django answers (and words the refusal)."""
         try:
-            data = json.loads(body.decode("utf-8"), parse_constant=_no_constants)
-        except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            return match_input.parse(json_body.loads(body))
+        except (json_body.BodyRefused, match_input.Invalid):
             return None
-        return match_input.parse(data)
 
     # --- what Django would say about the host and scheme ---------------------------------
 

@@ -1,4 +1,5 @@
-"""Serializer fields for the wire formats: digit-string amounts, CAIP-2 ids, URLs, globs."""
+"""Serializer fields for the wire formats: digit-string amounts, CAIP-2 ids, URLs, globs,
+transaction hashes; and the column lengths every text field of the API is bounded by."""
 
 import re
 from urllib.parse import urlsplit
@@ -22,6 +23,28 @@ def _check(rule, *args):
         return rule(*args)
     except DjangoValidationError as exc:
         raise serializers.ValidationError(exc.messages) from exc
+# Hex (0x and 64 digits) or base58 (Solana: 87 or 88); bounded by the column it goes to.
+TX_HASH_PATTERN = r"^(0x)?[0-9A-Za-z]{16,}$"
+TX_HASH_MESSAGE = "Must be a transaction hash (hex or base58)."
+_TX_HASH = re.compile(TX_HASH_PATTERN)
+
+
+def column_length(model, field: str) -> int:
+    """The most characters the model's column holds: the API refuses longer text rather
+    than have the database refuse it (a 500) or cut it silently."""
+    return model._meta.get_field(field).max_length
+
+
+def is_tx_hash(value: str) -> bool:
+    return bool(_TX_HASH.match(value))
+
+
+class TxHashField(serializers.RegexField):
+    """A settlement's transaction hash, at most as long as the column it is stored in."""
+
+    def __init__(self, *, max_length: int, **kwargs):
+        kwargs.setdefault("error_messages", {"invalid": TX_HASH_MESSAGE})
+        super().__init__(TX_HASH_PATTERN, max_length=max_length, **kwargs)
 
 
 @extend_schema_field({"type": "string", "pattern": "^(0|[1-9][0-9]*)$", "example": "1500000"})

@@ -3,10 +3,11 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from adnet.core import networks
+from adnet.core import json_body
 from campaigns import validation
-from campaigns.api import fields
-from campaigns.models import MAX_ATTRIBUTION_WINDOW_SECONDS, Campaign
+from campaigns.api import fields, match_input
+from campaigns.api.fields import column_length
+from campaigns.models import MAX_ATTRIBUTION_WINDOW_SECONDS, Advertiser, Campaign
 
 
 class StrictSerializer(serializers.Serializer):
@@ -24,10 +25,17 @@ class StrictSerializer(serializers.Serializer):
 
 
 class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Stable machine-readable code, e.g. validation_error.")
+    code = serializers.CharField(
+        help_text="Stable machine-readable code, e.g. validation_error (a field's value; text "
+        "longer than its column is refused, never cut), or malformed_body: not JSON, or "
+        "holding what cannot be stored (a lone surrogate or NUL in any string or key, "
+        f"nesting deeper than {json_body.MAX_DEPTH} arrays and objects)."
+    )
     message = serializers.CharField(help_text="What went wrong, for a person.")
     details = serializers.JSONField(
-        allow_null=True, help_text="For validation errors: the messages of each invalid field."
+        allow_null=True,
+        help_text="For validation errors: the messages of each invalid field; for a refused "
+        "body, the place in it (a field, `resource.url`, `[3].txHash`).",
     )
 
 
@@ -39,9 +47,9 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class AdvertiserInputSerializer(StrictSerializer):
-    name = serializers.CharField(max_length=200)
-    wallet_address = serializers.CharField(max_length=128)
-    network = fields.NetworkField()
+    name = serializers.CharField(max_length=column_length(Advertiser, "name"))
+    wallet_address = serializers.CharField(max_length=column_length(Advertiser, "wallet_address"))
+    network = fields.NetworkField(max_length=column_length(Advertiser, "network"))
 
     def validate(self, attrs):
         try:
@@ -71,7 +79,7 @@ class AdvertiserListSerializer(serializers.Serializer):
 
 class CampaignInputSerializer(StrictSerializer):
     advertiser_id = serializers.UUIDField()
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=column_length(Campaign, "name"))
     budget_total = fields.AtomicAmountField(minimum=1, help_text="Atomic units, digits only.")
     budget_daily = fields.AtomicAmountField(minimum=1, help_text="Atomic units, digits only.")
     max_bid_amount = fields.AtomicAmountField(
@@ -80,12 +88,16 @@ class CampaignInputSerializer(StrictSerializer):
     )
     schedule_start = serializers.DateTimeField()
     schedule_end = serializers.DateTimeField(required=False, allow_null=True)
-    rec_resource_url = fields.HttpsUrlField()
-    rec_description = serializers.CharField(max_length=1000)
-    rec_sponsor_name = serializers.CharField(max_length=200)
-    rec_bazaar_id = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    rec_resource_url = fields.HttpsUrlField(max_length=column_length(Campaign, "rec_resource_url"))
+    rec_description = serializers.CharField(max_length=column_length(Campaign, "rec_description"))
+    rec_sponsor_name = serializers.CharField(max_length=column_length(Campaign, "rec_sponsor_name"))
+    rec_bazaar_id = serializers.CharField(
+        max_length=column_length(Campaign, "rec_bazaar_id"), required=False, allow_blank=True
+    )
     rec_price = fields.AtomicAmountField(required=False, allow_null=True)
-    rec_currency = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    rec_currency = serializers.CharField(
+        max_length=column_length(Campaign, "rec_currency"), required=False, allow_blank=True
+    )
     bid_strategy = serializers.ChoiceField(choices=Campaign.BidStrategy.values, required=False)
     pacing = serializers.ChoiceField(choices=Campaign.Pacing.values, required=False)
     attribution_window_seconds = serializers.IntegerField(
@@ -153,34 +165,28 @@ class CampaignListSerializer(serializers.Serializer):
 
 
 class MatchInputSerializer(serializers.Serializer):
-    """Unknown fields are ignored here: facilitators may send more than this network reads."""
+    """The match body as the schema declares it. Its one validation is match_input.parse,
+    which both ways in (the WSGI fast path and MatchApi) call: so does this serializer."""
 
-    resourceUrl = fields.ResourceUrlField()
+    resourceUrl = fields.ResourceUrlField(max_length=match_input.URL_LENGTH)
     resourceDescription = serializers.CharField(
-        required=False, allow_blank=True, max_length=4000, default=""
+        required=False, allow_blank=True, max_length=match_input.DESCRIPTION_LENGTH, default=""
     )
-    network = fields.NetworkField()
-    payerWallet = serializers.CharField(max_length=128)
+    network = fields.NetworkField(max_length=match_input.NETWORK_LENGTH)
+    payerWallet = serializers.CharField(max_length=match_input.PAYER_LENGTH)
     settledAmount = fields.SettledAmountField()
     transport = serializers.ChoiceField(
-        choices=("http", "mcp", "a2a"), required=False, default="http"
+        choices=match_input.TRANSPORTS, required=False, default="http"
     )
-    txHash = serializers.RegexField(
-        r"^(0x)?[0-9A-Za-z]{16,128}$",
-        required=False,
-        allow_blank=True,
-        default="",
-        error_messages={"invalid": "Must be a transaction hash (hex or base58)."},
+    txHash = fields.TxHashField(
+        max_length=match_input.TX_HASH_LENGTH, required=False, allow_blank=True, default=""
     )
 
-    def validate(self, attrs):
+    def to_internal_value(self, data):
         try:
-            attrs["payerWallet"] = networks.normalize_address(
-                attrs["network"], attrs["payerWallet"]
-            )
-        except networks.AddressError as exc:
-            raise serializers.ValidationError({"payerWallet": [str(exc)]}) from exc
-        return attrs
+            return match_input.parse(data)
+        except match_input.Invalid as exc:
+            raise serializers.ValidationError(exc.details) from exc
 
 
 class RecommendationSerializer(serializers.Serializer):

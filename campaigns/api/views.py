@@ -6,12 +6,12 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from adnet import metrics
-from adnet.core import clock, ratelimits
+from adnet.core import clock, json_body, ratelimits
 from adnet.core.errors import ValidationFailed
 from adnet.core.paging import PAGE_PARAMS, page_params
 from campaigns import budget, selectors, services
@@ -240,13 +240,14 @@ class MatchApi(APIView):
     )
     def post(self, request):
         rate = getattr(request, "rate_window", None)
-        data = match_input.parse(request.data)
-        if data is None:
-            serializer = MatchInputSerializer(data=request.data)
-            if not serializer.is_valid():
-                _count(rate)  # refused requests count too
-                raise ValidationError(serializer.errors)
-            data = serializer.validated_data
+        try:
+            data = match_input.parse(request.data)
+        except json_body.BodyRefused:
+            _count(rate)  # refused requests count too
+            raise
+        except match_input.Invalid as exc:
+            _count(rate)
+            raise ValidationFailed(details=exc.details) from None
         settlement = settlement_of(data)
         if _explaining(request):
             try:

@@ -6,33 +6,38 @@ from rest_framework import serializers
 
 from adnet.core import networks
 from campaigns.api import fields
+from campaigns.api.fields import column_length
+from events.models import SettlementEvent
 
 # A settlement reported as happening this far in the future is a broken clock, not a fact.
 MAX_CLOCK_SKEW = dt.timedelta(minutes=10)
 
 
+def _length(field: str) -> int:
+    return column_length(SettlementEvent, field)
+
+
 class EventResourceSerializer(serializers.Serializer):
-    url = fields.ResourceUrlField()
+    url = fields.ResourceUrlField(max_length=_length("resource_url"))
     description = serializers.CharField(
-        required=False, allow_blank=True, max_length=4000, default=""
+        required=False, allow_blank=True, max_length=_length("resource_description"), default=""
     )
-    mimeType = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    mimeType = serializers.CharField(
+        required=False, allow_blank=True, max_length=_length("resource_mime_type"), default=""
+    )
 
 
 class EventInputSerializer(serializers.Serializer):
     """Unknown fields are ignored: facilitators may send more than this network reads."""
 
-    txHash = serializers.RegexField(
-        r"^(0x)?[0-9A-Za-z]{16,128}$",
-        error_messages={"invalid": "Must be a transaction hash (hex or base58)."},
-    )
-    network = fields.NetworkField()
+    txHash = fields.TxHashField(max_length=_length("tx_hash"))
+    network = fields.NetworkField(max_length=_length("network"))
     resource = EventResourceSerializer()
-    payer = serializers.CharField(max_length=128)
+    payer = serializers.CharField(max_length=_length("payer"))
     settledAmount = fields.SettledAmountField()
     campaignId = serializers.UUIDField(required=False, allow_null=True)
     impressionToken = serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, max_length=256
+        required=False, allow_blank=True, allow_null=True, max_length=_length("impression_token")
     )
     timestamp = serializers.DateTimeField()
 
