@@ -31,9 +31,10 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("DEBUG", False)
 # A fixed development key keeps `make run` a one-command start; production sets SECRET_KEY.
-# Running on it marks a development install (seeddemo's demo sign-ins need one).
-DEVELOPMENT_SECRET_KEY = "adnet-insecure-development-key-change-me-in-production"  # noqa: S105
-SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+SECRET_KEY_FROM_ENVIRONMENT = bool(os.environ.get("SECRET_KEY"))
+SECRET_KEY = (
+    os.environ.get("SECRET_KEY") or "adnet-insecure-development-key-change-me-in-production"
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 PORT = env_int("PORT", 8000)
 # Publishing a task must fail fast when Redis is down: the inbox sweeper catches up later.

@@ -61,7 +61,7 @@ def test_a_rerun_restores_a_changed_demo_password():
 
 
 def test_demo_accounts_are_refused_with_a_production_secret_key(settings):
-    settings.SECRET_KEY = "a-real-production-secret-key-" + "x" * 40
+    settings.SECRET_KEY_FROM_ENVIRONMENT = True
     with pytest.raises(CommandError, match="SECRET_KEY"):
         _seed("--demo-accounts")
     assert not get_user_model().objects.exists()

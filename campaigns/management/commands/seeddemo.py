@@ -19,7 +19,7 @@ DEMO_FACILITATOR = "Demo facilitator"
 DEMO_ADVERTISER = "Demo Weather Co."
 DEMO_WALLET = "0x000000000000000000000000000000000000d3e0"
 # Fixed, published passwords: created only on request and only on a development install
-# (the development SECRET_KEY), so they can never open a production admin.
+# (no SECRET_KEY in the environment), so they can never open a production admin.
 DEMO_OPERATOR = ("demo-operator", "demo-operator-password")
 DEMO_ADVERTISER_USER = ("demo-advertiser", "demo-advertiser-password")
 DEMO_CAMPAIGNS = [
@@ -59,12 +59,12 @@ class Command(BaseCommand):
             "--demo-accounts",
             action="store_true",
             help="also create the demo operator and advertiser sign-ins, with their fixed "
-            "development passwords (refused unless SECRET_KEY is the development key)",
+            "development passwords (refused when SECRET_KEY is set in the environment)",
         )
 
     @transaction.atomic
     def handle(self, *args, **options):
-        if options["demo_accounts"] and settings.SECRET_KEY != settings.DEVELOPMENT_SECRET_KEY:
+        if options["demo_accounts"] and settings.SECRET_KEY_FROM_ENVIRONMENT:
             raise CommandError(
                 "--demo-accounts creates sign-ins with published passwords; refused because "
                 "SECRET_KEY is set, which marks a production install."
