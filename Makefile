@@ -45,17 +45,18 @@ test-faults: install
 test-e2e: install
 	$(PY) -m pytest -m e2e -q
 
+# The npm tools some stages run (anvil, solc, axe-core), from package-lock.json.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
 # Each person's first hour (tests/browser) and the report pages in headless Chromium,
-# driven by the playwright package; every page visited is checked with axe-core, pinned in
-# package-lock.json and installed by `npm ci` into node_modules/. Debian's chromium only:
-# `playwright install` (a browser download of its own) is never run. A screenshot of every
-# page goes to test-artifacts/, which CI keeps as its artefacts.
-test-browser: install
+# driven by the playwright package; every page visited is checked with axe-core (npm, see
+# package-lock.json). Debian's chromium only: `playwright install` (a browser download of
+# its own) is never run. A screenshot of every page goes to test-artifacts/, which CI keeps
+# as its artefacts.
+test-browser: install node_modules/.package-lock.json
 	@test -x /usr/bin/chromium || apt-get install -y chromium || \
 		(apt-get update && apt-get install -y chromium)
-	@command -v npm >/dev/null || apt-get install -y npm || \
-		(apt-get update && apt-get install -y npm)
-	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	$(PY) -m pytest -m browser -q
 
 # schemathesis against /v1/schema: every operation, with a valid key of a kind that may
