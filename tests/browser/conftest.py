@@ -14,7 +14,7 @@ from tests.support.browser import ARTIFACTS, launch
 
 @pytest.fixture
 def demo(transactional_db):
-    """The quick start's demo data and sign-ins, as `make run` seeds them."""
+    """The quick start's demo data and sign-ins (`seeddemo --demo-accounts`)."""
     call_command("seeddemo", "--demo-accounts", stdout=io.StringIO())
 
 
@@ -25,7 +25,8 @@ def walk(request, live_server, transactional_db, monkeypatch):
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an asyncio loop in this thread, which makes Django refuse
-    # ORM calls; the test's own queries are synchronous and run between page actions.
+    # ORM calls. They are safe here: the test's queries run between page actions, and the
+    # live server answers the browser from its own thread.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     folder = ARTIFACTS / "first-hour" / request.node.name
     shutil.rmtree(folder, ignore_errors=True)

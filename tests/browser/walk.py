@@ -27,7 +27,7 @@ def axe_findings(page, waived: tuple[str, tuple[str, ...]] | None = None) -> lis
         pytest.fail(f"{AXE} is missing: run `npm ci` (make test-browser does)")
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.add_script_tag(path=str(AXE))
-    runs = [({"exclude": []}, {})]
+    runs: list[tuple[dict | None, dict]] = [(None, {})]
     if waived is not None:
         selector, rules = waived
         runs = [
@@ -37,11 +37,9 @@ def axe_findings(page, waived: tuple[str, tuple[str, ...]] | None = None) -> lis
     lines = []
     for context, options in runs:
         violations = page.evaluate(
-            """async ([context, options]) => (await axe.run(
-                context.include ? context : {exclude: context.exclude, include: [document]},
-                {...options, resultTypes: ['violations']},
-            )).violations""",
-            [context, options],
+            """async ([context, options]) =>
+                (await (context ? axe.run(context, options) : axe.run(options))).violations""",
+            [context, {**options, "resultTypes": ["violations"]}],
         )
         for violation in violations:
             if violation["impact"] not in FAILING_IMPACTS:
@@ -112,5 +110,6 @@ class Walk:
         self.page.context.clear_cookies()
 
     def is_ours(self, url: str) -> bool:
+        """Our server, or a URL that names no host (data:, blob:, about:)."""
         parts = urlsplit(url)
-        return parts.scheme in ("data", "blob", "about") or url.startswith(self.base)
+        return parts.scheme in ("data", "blob", "about") or url.startswith(f"{self.base}/")
