@@ -26,7 +26,7 @@ run: install
 	@mkdir -p var/log
 	@$(PY) manage.py migrate --noinput -v0
 	@$(PY) manage.py collectstatic --noinput -v0
-	@$(PY) manage.py seeddemo --base-url http://$(HOST):$(PORT) > var/demo.txt
+	@$(PY) manage.py seeddemo --demo-accounts --base-url http://$(HOST):$(PORT) > var/demo.txt
 	@HOST=$(HOST) PORT=$(PORT) BANNER=var/demo.txt scripts/serve
 
 # The whole suite except the quick-start smoke test (which `make smoke` runs), the
@@ -56,10 +56,16 @@ test-faults: install
 test-e2e: install
 	$(PY) -m pytest -m e2e -q
 
-# The report pages in headless Chromium, driven by the playwright package. Debian's
-# chromium only: `playwright install` (a browser download of its own) is never run.
-# Screenshots go to test-artifacts/.
-test-browser: install
+# The npm tools some stages run (anvil, solc, axe-core), from package-lock.json.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+# Each person's first hour (tests/browser) and the report pages in headless Chromium,
+# driven by the playwright package; every page visited is checked with axe-core (npm, see
+# package-lock.json). Debian's chromium only: `playwright install` (a browser download of
+# its own) is never run. A screenshot of every page goes to test-artifacts/, which CI keeps
+# as its artefacts.
+test-browser: install node_modules/.package-lock.json
 	@test -x /usr/bin/chromium || apt-get install -y chromium || \
 		(apt-get update && apt-get install -y chromium)
 	$(PY) -m pytest -m browser -q

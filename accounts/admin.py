@@ -7,11 +7,13 @@ holds only their advertiser's rows, so another's campaign is a 404 whatever the 
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from accounts import dashboard, selectors
@@ -112,6 +114,16 @@ class CampaignAdmin(admin.ModelAdmin):
         ),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and isinstance(field.widget, AdminSplitDateTime):
+            # Django's split date and time inputs have no label of their own; name each one.
+            label = capfirst(db_field.verbose_name)
+            date, time = field.widget.widgets
+            date.attrs["aria-label"] = f"{label}: date"
+            time.attrs["aria-label"] = f"{label}: time"
+        return field
 
     @admin.display(description="Spent")
     def spent(self, obj: Campaign) -> str:

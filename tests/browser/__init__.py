@@ -1,0 +1,1 @@
+"""Browser tests of each person's first hour (`make test-browser`)."""
