@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "adnet.metrics.MetricsMiddleware",
     "adnet.core.requestid.RequestIdMiddleware",
     "adnet.core.middleware.BodySizeLimitMiddleware",
+    "adnet.core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -114,7 +115,10 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # A sick database must turn into a fast 503, never a hung request.
+        # A sick database must turn into a fast 503, never a hung request: connecting is
+        # bounded by connect_timeout, every other wait by the request's deadline
+        # (adnet.core.deadline, REQUEST_DEADLINE_MS) through this backend.
+        DATABASES["default"]["ENGINE"] = "adnet.core.postgresql"
         DATABASES["default"].setdefault("OPTIONS", {})
         DATABASES["default"]["OPTIONS"].setdefault(
             "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 2)
@@ -133,6 +137,12 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Every web request's database work ends within this many milliseconds: a hung PostgreSQL
+# costs a request a 503, never a worker (adnet.core.deadline). Report pages and exports
+# (these path prefixes) may take as long as REPORTS_STATEMENT_TIMEOUT_MS instead.
+REQUEST_DEADLINE_MS = env_int("REQUEST_DEADLINE_MS", 2500)
+REQUEST_DEADLINE_SLOW_PATHS = ("/admin/reports/", "/v1/reports/")
 
 # --- Redis: cache and Celery broker when REDIS_URL is set; local memory and files otherwise.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -180,7 +190,7 @@ else:
 # Without Redis (the try-it default) or while Redis is unreachable, matching holds budget
 # and writes its records in PostgreSQL directly. The grants and the batch writes use
 # PostgreSQL's SQL, so with SQLite matching stays in the database even when Redis is set.
-_ON_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+_ON_POSTGRES = DATABASES["default"]["ENGINE"] == "adnet.core.postgresql"
 MATCH_BUDGET_STORE = os.environ.get(
     "MATCH_BUDGET_STORE", "redis" if REDIS_URL and _ON_POSTGRES else "database"
 )
