@@ -363,6 +363,14 @@ METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
 # The Celery queue whose depth /metrics reports (Celery's default queue name).
 METRICS_CELERY_QUEUE = os.environ.get("METRICS_CELERY_QUEUE", "celery")
 
+# Health (adnet.health): each probe of the database or the broker answers within this; the
+# journal's oldest record, the Celery queue's depth, and its growth over a minute beyond
+# which the deployment is degraded.
+HEALTH_PROBE_TIMEOUT_MS = env_int("HEALTH_PROBE_TIMEOUT_MS", 1000)
+HEALTH_JOURNAL_MAX_LAG_SECONDS = env_int("HEALTH_JOURNAL_MAX_LAG_SECONDS", 30)
+HEALTH_QUEUE_MAX_TASKS = env_int("HEALTH_QUEUE_MAX_TASKS", 500)
+HEALTH_QUEUE_MAX_GROWTH = env_int("HEALTH_QUEUE_MAX_GROWTH", 100)
+
 # JSON lines with the request id by default; LOG_FORMAT=text for people reading a terminal.
 LOGGING = {
     "version": 1,

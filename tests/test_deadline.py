@@ -11,8 +11,6 @@ from adnet.core import deadline
 from adnet.core.postgresql.base import DatabaseWrapper
 from tests.support.frozen_proxy import FrozenProxy
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
-
 # Without the deadline a frozen query would wait for ever: the proxy thaws after this long
 # so that such a test fails on its timing instead of hanging.
 THAW_AFTER = 5.0
@@ -50,6 +48,8 @@ def frozen_for(proxy: FrozenProxy, seconds: float) -> threading.Timer:
     return timer
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
 def test_a_query_on_a_frozen_connection_fails_at_the_deadline(proxy, via_proxy):
     assert select_one(via_proxy) == 1
     timer = frozen_for(proxy, THAW_AFTER)
@@ -65,6 +65,8 @@ def test_a_query_on_a_frozen_connection_fails_at_the_deadline(proxy, via_proxy):
     assert via_proxy.connection.closed
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
 def test_past_the_deadline_no_connection_is_opened(proxy, via_proxy):
     with deadline.scope(0.1):
         time.sleep(0.15)
@@ -75,6 +77,8 @@ def test_past_the_deadline_no_connection_is_opened(proxy, via_proxy):
     assert via_proxy.connection is None
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
 def test_after_a_thaw_the_next_request_reconnects(proxy, via_proxy):
     assert select_one(via_proxy) == 1
     timer = frozen_for(proxy, THAW_AFTER)
@@ -88,6 +92,8 @@ def test_after_a_thaw_the_next_request_reconnects(proxy, via_proxy):
         assert select_one(via_proxy) == 1
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
 def test_without_a_deadline_a_slow_database_is_waited_for(proxy, via_proxy):
     """The Celery worker and management commands have no deadline: they wait."""
     assert select_one(via_proxy) == 1
