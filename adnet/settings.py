@@ -166,10 +166,14 @@ if REDIS_URL:
     #   task is periodic (beat runs it again).
     # - socket_connect_timeout: a Redis that drops packets instead of refusing them costs a
     #   publish a quarter of a second, not the operating system's connect timeout.
+    # - socket_timeout: a Redis that hangs on an open connection fails a publish after 2 s
+    #   instead of holding the request until Redis answers again; above kombu's 1 s BRPOP
+    #   timeout, so an idle worker's wait for tasks is not cut short.
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
         "max_retries": 0,
         "ack_emulation": False,
         "socket_connect_timeout": 0.25,
+        "socket_timeout": 2.0,
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
