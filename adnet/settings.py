@@ -143,6 +143,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # (these path prefixes) may take as long as REPORTS_STATEMENT_TIMEOUT_MS instead.
 REQUEST_DEADLINE_MS = env_int("REQUEST_DEADLINE_MS", 2500)
 REQUEST_DEADLINE_SLOW_PATHS = ("/admin/reports/", "/v1/reports/")
+# After a request gave up on PostgreSQL (a wait ran out, connecting failed), this process's
+# requests answer 503 at once for this long instead of trying to connect again.
+DB_RETRY_AFTER_MS = env_int("DB_RETRY_AFTER_MS", 1000)
 
 # --- Redis: cache and Celery broker when REDIS_URL is set; local memory and files otherwise.
 REDIS_URL = os.environ.get("REDIS_URL", "")

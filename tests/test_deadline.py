@@ -79,15 +79,27 @@ def test_past_the_deadline_no_connection_is_opened(proxy, via_proxy):
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_after_a_thaw_the_next_request_reconnects(proxy, via_proxy):
+def test_after_giving_up_requests_do_not_connect_for_a_while_then_do(proxy, via_proxy, settings):
+    settings.DB_RETRY_AFTER_MS = 1000
     assert select_one(via_proxy) == 1
     timer = frozen_for(proxy, THAW_AFTER)
     with deadline.scope(0.3), pytest.raises(OperationalError):
         select_one(via_proxy)
     timer.cancel()
     proxy.thaw()
-    # What Django does at the end of the request that failed, and then the next request.
+    # What Django does at the end of the request that failed.
     via_proxy.close_if_unusable_or_obsolete()
+    gave_up = time.monotonic()
+    # The next requests within DB_RETRY_AFTER_MS answer at once, without trying.
+    with deadline.scope(2.0):
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="moments ago"):
+            select_one(via_proxy)
+        assert time.monotonic() - started < 0.1
+    # What has no deadline (the Celery worker) is not held back.
+    assert select_one(via_proxy) == 1
+    via_proxy.close()
+    time.sleep(max(0.0, gave_up + 1.0 - time.monotonic()))
     with deadline.scope(2.0):
         assert select_one(via_proxy) == 1
 
