@@ -132,3 +132,29 @@ def test_report_pages_get_their_statement_timeout(settings):
     assert deadline.seconds_for("/admin/campaigns/") == 2.5
     assert deadline.seconds_for("/admin/reports/overview/") == 60
     assert deadline.seconds_for("/v1/reports/traffic") == 60
+
+
+def test_a_request_has_its_deadline_until_closed_and_it_never_leaks(settings):
+    settings.REQUEST_DEADLINE_MS = 2500
+    seen = {}
+
+    class Answer:
+        def __iter__(self):
+            seen["iterating"] = deadline.remaining()
+            yield b"ok"
+
+        def close(self):
+            seen["closing"] = deadline.remaining()
+
+    def app(environ, start_response):
+        seen["answering"] = deadline.remaining()
+        start_response("200 OK", [])
+        return Answer()
+
+    answer = deadline.RequestDeadline(app)({"PATH_INFO": "/v1/ping"}, lambda *a: None)
+    assert list(answer) == [b"ok"]
+    # A caller that never closes the answer keeps no deadline.
+    assert deadline.remaining() is None
+    answer.close()
+    assert deadline.remaining() is None
+    assert all(0 < seen[step] <= 2.5 for step in ("answering", "iterating", "closing")), seen

@@ -54,35 +54,41 @@ def seconds_for(path: str) -> float:
 
 class RequestDeadline:
     """WSGI middleware: a deadline for each request, from its start until the server has
-    closed its answer."""
+    closed its answer. The application, the answer's iteration and its close() run in a
+    context of their own, so the deadline never outlives the request, even for a caller
+    that does not close the answer."""
 
     def __init__(self, app):
         self.app = app
 
     def __call__(self, environ, start_response):
+        context = contextvars.copy_context()
         deadline = time.monotonic() + seconds_for(environ.get("PATH_INFO", ""))
-        token = _deadline.set(deadline)
-        try:
-            answer = self.app(environ, start_response)
-        except BaseException:
-            _deadline.reset(token)
-            raise
-        return _UntilClosed(answer, token)
+        answer = context.run(self._start, deadline, environ, start_response)
+        if isinstance(answer, list):  # made already: nothing of the request runs later
+            return answer
+        return _InContext(answer, context)
+
+    def _start(self, deadline: float, environ, start_response):
+        _deadline.set(deadline)
+        return self.app(environ, start_response)
 
 
-class _UntilClosed:
-    """An answer's body whose close() also ends the request's deadline."""
+class _InContext:
+    """An answer's body, iterated and closed in the request's context."""
 
-    def __init__(self, answer, token: contextvars.Token):
-        self.answer, self.token = answer, token
+    def __init__(self, answer, context: contextvars.Context):
+        self.answer, self.context = answer, context
 
     def __iter__(self):
-        return iter(self.answer)
+        chunks = self.context.run(iter, self.answer)
+        while True:
+            try:
+                yield self.context.run(next, chunks)
+            except StopIteration:
+                return
 
     def close(self) -> None:
-        try:
-            close = getattr(self.answer, "close", None)
-            if close is not None:
-                close()
-        finally:
-            _deadline.reset(self.token)
+        close = getattr(self.answer, "close", None)
+        if close is not None:
+            self.context.run(close)
