@@ -11,7 +11,7 @@ from tests import factories
 
 
 def _has_postgres() -> bool:
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    return settings.DATABASES["default"]["ENGINE"] == "adnet.core.postgresql"
 
 
 def _has_redis() -> bool:

@@ -28,6 +28,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
+from adnet import health
+
 logger = logging.getLogger(__name__)
 
 HTTP_REQUESTS = Counter(
@@ -95,11 +97,15 @@ class StateCollector:
     left out of the scrape (and logged) rather than failing it."""
 
     def collect(self):
-        yield from self._safely(self._events)
-        yield from self._safely(self._campaigns)
-        yield from self._safely(self._journal)
-        yield from self._safely(self._rollups)
-        yield from self._safely(self._queue)
+        state = health.status()
+        yield from self._health(state)
+        if state.parts["database"].status != health.DOWN:  # else each would wait its deadline
+            yield from self._safely(self._events)
+            yield from self._safely(self._campaigns)
+            yield from self._safely(self._journal)
+            yield from self._safely(self._rollups)
+        if state.parts["broker"].status != health.DOWN:
+            yield from self._safely(self._queue)
 
     def _safely(self, source):
         try:
@@ -107,6 +113,22 @@ class StateCollector:
         except Exception:  # a sick source must not break the whole scrape
             logger.warning("metrics source %s failed", source.__name__, exc_info=True)
             return []
+
+    def _health(self, state: "health.Health"):
+        """The health of /healthz and /readyz: 0 ok, 1 degraded, 2 down."""
+        yield GaugeMetricFamily(
+            "adnet_health",
+            "The deployment's health as /healthz says it: 0 ok, 1 degraded, 2 down.",
+            value=health.LEVELS[state.status],
+        )
+        family = GaugeMetricFamily(
+            "adnet_health_part",
+            "Each part of the deployment's health: 0 ok, 1 degraded, 2 down.",
+            labels=["part"],
+        )
+        for name, part in state.parts.items():
+            family.add_metric([name], health.LEVELS[part.status])
+        yield family
 
     def _events(self):
         from django.db.models import Count
@@ -159,22 +181,12 @@ class StateCollector:
             )
 
     def _queue(self):
-        url = settings.CELERY_BROKER_URL
-        if not url.startswith(("redis://", "rediss://")):
-            return
-        import redis
-
-        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
-        try:
-            depth = client.llen(settings.METRICS_CELERY_QUEUE)
-        finally:
-            client.close()
         family = GaugeMetricFamily(
             "adnet_celery_queue_depth",
-            "Tasks waiting in the Celery queue on the Redis broker.",
+            "Tasks waiting in the Celery queue (Redis or filesystem broker).",
             labels=["queue"],
         )
-        family.add_metric([settings.METRICS_CELERY_QUEUE], depth)
+        family.add_metric([settings.METRICS_CELERY_QUEUE], health.queue_depth())
         yield family
 
 

@@ -117,6 +117,7 @@ MIDDLEWARE = [
     "adnet.metrics.MetricsMiddleware",
     "adnet.core.requestid.RequestIdMiddleware",
     "adnet.core.middleware.BodySizeLimitMiddleware",
+    "adnet.core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -150,7 +151,10 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # A sick database must turn into a fast 503, never a hung request.
+        # A sick database must turn into a fast 503, never a hung request: connecting is
+        # bounded by connect_timeout, every other wait by the request's deadline
+        # (adnet.core.deadline, REQUEST_DEADLINE_MS) through this backend.
+        DATABASES["default"]["ENGINE"] = "adnet.core.postgresql"
         DATABASES["default"].setdefault("OPTIONS", {})
         DATABASES["default"]["OPTIONS"].setdefault(
             "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 2)
@@ -169,6 +173,15 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Every web request's database work ends within this many milliseconds: a hung PostgreSQL
+# costs a request a 503, never a worker (adnet.core.deadline). Report pages and exports
+# (these path prefixes) may take as long as REPORTS_STATEMENT_TIMEOUT_MS instead.
+REQUEST_DEADLINE_MS = env_int("REQUEST_DEADLINE_MS", 2500)
+REQUEST_DEADLINE_SLOW_PATHS = ("/admin/reports/", "/v1/reports/")
+# After a request gave up on PostgreSQL (a wait ran out, connecting failed), this process's
+# requests answer 503 at once for this long instead of trying to connect again.
+DB_RETRY_AFTER_MS = env_int("DB_RETRY_AFTER_MS", 1000)
 
 # --- Redis: cache and Celery broker when REDIS_URL is set; local memory and files otherwise.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -192,10 +205,14 @@ if REDIS_URL:
     #   task is periodic (beat runs it again).
     # - socket_connect_timeout: a Redis that drops packets instead of refusing them costs a
     #   publish a quarter of a second, not the operating system's connect timeout.
+    # - socket_timeout: a Redis that hangs on an open connection fails a publish after 2 s
+    #   instead of holding the request until Redis answers again; above kombu's 1 s BRPOP
+    #   timeout, so an idle worker's wait for tasks is not cut short.
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
         "max_retries": 0,
         "ack_emulation": False,
         "socket_connect_timeout": 0.25,
+        "socket_timeout": 2.0,
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -218,7 +235,7 @@ else:
 # Without Redis (the try-it default) or while Redis is unreachable, matching holds budget
 # and writes its records in PostgreSQL directly. The grants and the batch writes use
 # PostgreSQL's SQL, so with SQLite matching stays in the database even when Redis is set.
-_ON_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+_ON_POSTGRES = DATABASES["default"]["ENGINE"] == "adnet.core.postgresql"
 MATCH_BUDGET_STORE = os.environ.get(
     "MATCH_BUDGET_STORE", "redis" if REDIS_URL and _ON_POSTGRES else "database"
 )
@@ -390,6 +407,14 @@ REPORTS_STATEMENT_TIMEOUT_MS = env_int("REPORTS_STATEMENT_TIMEOUT_MS", 60000)
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
 # The Celery queue whose depth /metrics reports (Celery's default queue name).
 METRICS_CELERY_QUEUE = os.environ.get("METRICS_CELERY_QUEUE", "celery")
+
+# Health (adnet.health): each probe of the database or the broker answers within this; the
+# journal's oldest record, the Celery queue's depth, and its growth over a minute beyond
+# which the deployment is degraded.
+HEALTH_PROBE_TIMEOUT_MS = env_int("HEALTH_PROBE_TIMEOUT_MS", 1000)
+HEALTH_JOURNAL_MAX_LAG_SECONDS = env_int("HEALTH_JOURNAL_MAX_LAG_SECONDS", 30)
+HEALTH_QUEUE_MAX_TASKS = env_int("HEALTH_QUEUE_MAX_TASKS", 500)
+HEALTH_QUEUE_MAX_GROWTH = env_int("HEALTH_QUEUE_MAX_GROWTH", 100)
 
 # JSON lines with the request id by default; LOG_FORMAT=text for people reading a terminal.
 LOGGING = {

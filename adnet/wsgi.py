@@ -16,7 +16,7 @@ django_application = get_wsgi_application()
 from django.conf import settings  # noqa: E402 - needs Django set up first
 from django.urls import get_resolver  # noqa: E402
 
-from adnet.core import clock, heap  # noqa: E402
+from adnet.core import clock, deadline, heap  # noqa: E402
 from adnet.core.api_errors import error_body  # noqa: E402
 from campaigns import catalog  # noqa: E402
 from campaigns.api.fast_match import FastMatch  # noqa: E402
@@ -77,7 +77,8 @@ def prepare_worker() -> None:
     catalog.prepare(clock.now())
 
 
-application = FastMatch(django_application)
+# Every request, the fast path's included, under its deadline (adnet.core.deadline).
+application = deadline.RequestDeadline(FastMatch(django_application))
 if uwsgi is not None:
     application = ChunkedBodies(application, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     prepare_worker()

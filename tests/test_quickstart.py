@@ -176,9 +176,10 @@ def test_make_run_quick_start_from_a_fresh_clone():
             assert healthy is not None, f"the server never answered {base}/healthz"
             assert healthy[0] == 200, healthy
             health = json.loads(healthy[1])
-            assert health["status"] == "ok", health
-            assert health["database"]["vendor"] == "sqlite", health
-            assert health["broker"]["kind"] == "filesystem", health
+            # Degraded at most (report rollups run a minute after the start).
+            assert health["status"] != "down", health
+            assert health["parts"]["database"]["vendor"] == "sqlite", health
+            assert health["parts"]["broker"]["kind"] == "filesystem", health
 
             # 2. The printed curl line, run exactly as printed, gets a sponsored match.
             assert f"{base}/v1/match" in curl_line, curl_line

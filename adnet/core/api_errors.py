@@ -72,17 +72,29 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, RequestDataTooBig):
         status, body = 413, error_body("body_too_large", "The request body is too large.")
     elif isinstance(exc, OperationalError | InterfaceError):
-        # Connection refused, timeouts, statement timeouts: the database is sick, not the request.
-        logger.warning("database unavailable: %s", exc)
-        status = 503
-        body = error_body("service_unavailable", "The database is unavailable; try again shortly.")
-        headers["Retry-After"] = "1"
+        return _database_unavailable(exc, Response)
     elif isinstance(exc, DatabaseError):
         logger.exception("database error")
         status, body = 500, error_body("internal_error", "Internal error.")
     else:
         return None  # Unexpected: let Django log it and answer 500 through handler500.
     return Response(body, status=status, headers=headers)
+
+
+def _database_unavailable(exc: Exception, response_class):
+    # Connection refused, timeouts, statement timeouts, the request's deadline: the database
+    # is sick, not the request.
+    logger.warning("database unavailable: %s", exc)
+    body = error_body("service_unavailable", "The database is unavailable; try again shortly.")
+    return response_class(body, status=503, headers={"Retry-After": "1"})
+
+
+def database_unavailable_response(exc: Exception) -> JsonResponse | None:
+    """The 503 for a database failure outside DRF's views (the admin, report pages); None
+    for any other exception."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return _database_unavailable(exc, JsonResponse)
+    return None
 
 
 def json_error_response(status: int, code: str, message: str) -> JsonResponse:

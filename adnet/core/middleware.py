@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from adnet.core.api_errors import json_error_response
+from adnet.core.api_errors import database_unavailable_response, json_error_response
 
 
 class BodySizeLimitMiddleware:
@@ -36,3 +36,17 @@ class BodySizeLimitMiddleware:
                     413, "body_too_large", f"The request body is larger than {limit} bytes."
                 )
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """Views outside DRF (the admin, report pages) answer a sick database as the API does:
+    503 in the error shape, not a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        return database_unavailable_response(exception)

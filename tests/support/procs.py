@@ -182,9 +182,10 @@ def request(
     body=None,
     key: str | None = None,
     timeout: float = 10.0,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, dict | None, float]:
     """One HTTP request on a fresh connection: (status, JSON body or None, seconds taken)."""
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": "application/json", **(headers or {})}
     payload = None
     if body is not None:
         payload = json.dumps(body).encode()

@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend, bounded by the request's deadline (adnet.core.deadline)."""
