@@ -238,10 +238,14 @@ def test_make_run_quick_start_from_a_fresh_clone():
             terminal = log().splitlines()
             assert not [line for line in terminal if line.lstrip().startswith("{")], terminal
             assert len(terminal) <= 40, terminal
-            assert terminal[-1].startswith("curl "), terminal[-5:]
-            assert any(f"{base}/admin/" in line for line in terminal), terminal
-            assert any(f"{base}/v1/docs" in line for line in terminal), terminal
-            assert any("var/log/web.log" in line for line in terminal), terminal
+            # The banner is what the terminal ends with: URLs, key, curl and sign-ins.
+            banner = terminal[-16:]
+            assert any(line.startswith("curl ") for line in banner), banner
+            assert any(f"{base}/admin/" in line for line in banner), banner
+            assert any(f"{base}/v1/docs" in line for line in banner), banner
+            assert any("var/log/web.log" in line for line in banner), banner
+            assert any("demo-advertiser" in line for line in banner), banner
+            assert any("demo-operator" in line for line in banner), banner
             stray = _git("status", "--porcelain", "--untracked-files=all", cwd=clone)
             assert stray == "", f"`make run` left files outside var/: {stray}"
         except BaseException:
