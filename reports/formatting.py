@@ -9,7 +9,7 @@ same on the dashboard, the report pages and their CSV.
 
 import datetime as dt
 
-from adnet.core import clock
+from adnet.core import clock, money
 from adnet.core.money import MILLIS_PER_ATOMIC
 
 # USDC has 6 decimals: 1 USDC = 10^6 atomic units = 10^9 millis.
@@ -38,10 +38,10 @@ def usdc(millis: int) -> str:
 
 
 def usdc_display(millis: int) -> str:
-    """USDC for a page: always two decimals at least, more when they are not zero."""
-    text = usdc(millis)
-    whole, _, fraction = text.partition(".")
-    return f"{whole}.{fraction.ljust(2, '0')}"
+    """USDC for a page, in the admin's one precision (adnet.core.money.millis_usdc_text: all
+    6 decimals, whole atomic units) without the unit, which the column or sentence names.
+    Exports keep the exact ledger value (`usdc`)."""
+    return money.millis_usdc_text(millis).removesuffix(" USDC")
 
 
 def percent(ratio: float | None) -> str:

@@ -116,7 +116,7 @@ def test_pacing_only_for_active_evenly_paced_campaigns(client, mine):
     assert rows["Drafty"] == "Not delivering (Draft)"
     assert rows["Even"].startswith("On or behind the even line (")
     assert rows["Even"].endswith(" USDC due by now)")
-    assert re.search(r"\(\d+\.\d{2} USDC due", rows["Even"])
+    assert re.search(r"\(\d+\.\d{6} USDC due", rows["Even"])
 
 
 def test_a_conversion_shows_what_it_billed_itself_and_its_status_in_words(client, monkeypatch):
@@ -135,7 +135,7 @@ def test_a_conversion_shows_what_it_billed_itself_and_its_status_in_words(client
     table = html[html.index('id="dashboard-conversions"') :].split("</table>")[0]
     assert "unbilled" not in table and "awaiting_evidence" not in table
     billed = dict(re.findall(r"<td>([^<]+)</td><td class=\"num\">([^<]*)</td>", table))
-    assert billed == {"Billed": "0.004", "Delivered but not billed": "0.00"}
+    assert billed == {"Billed": "0.004000", "Delivered but not billed": "0.000000"}
 
 
 def test_csv_and_hourly_drill_down_of_one_campaign(client, mine):

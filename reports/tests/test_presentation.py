@@ -26,8 +26,10 @@ def test_amounts_are_written_exactly(millis, atomic, usdc):
 
 
 def test_usdc_display_and_percent():
-    assert formatting.usdc_display(2_500_000_000) == "2.50"
-    assert formatting.usdc_display(1) == "0.000000001"
+    # One precision on every page: 6 decimals, whole atomic units (exports stay exact).
+    assert formatting.usdc_display(2_500_000_000) == "2.500000"
+    assert formatting.usdc_display(1_234_567_999) == "1.234567"
+    assert formatting.usdc_display(1) == "0.000000"
     assert formatting.percent(None) == "-"
     assert formatting.percent(0.8125) == "81.2%"
     assert formatting.duration(3725) == "1h 02m 05s"
