@@ -28,6 +28,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
+from adnet.core.heartbeats import loop_last_success
+
 logger = logging.getLogger(__name__)
 
 HTTP_REQUESTS = Counter(
@@ -99,6 +101,7 @@ class StateCollector:
         yield from self._safely(self._campaigns)
         yield from self._safely(self._rollups)
         yield from self._safely(self._queue)
+        yield from self._safely(self._loops)
 
     def _safely(self, source):
         try:
@@ -145,21 +148,38 @@ class StateCollector:
 
     def _queue(self):
         url = settings.CELERY_BROKER_URL
-        if not url.startswith(("redis://", "rediss://")):
-            return
-        import redis
+        if url.startswith("filesystem://"):
+            # One file per message waiting, whatever its queue.
+            folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]
+            depth = sum(1 for entry in os.scandir(folder) if entry.name.endswith(".msg"))
+        elif url.startswith(("redis://", "rediss://")):
+            import redis
 
-        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
-        try:
-            depth = client.llen(settings.METRICS_CELERY_QUEUE)
-        finally:
-            client.close()
+            client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+            try:
+                depth = client.llen(settings.METRICS_CELERY_QUEUE)
+            finally:
+                client.close()
+        else:
+            return
         family = GaugeMetricFamily(
             "adnet_celery_queue_depth",
-            "Tasks waiting in the Celery queue on the Redis broker.",
+            "Tasks waiting in the Celery queue (Redis list, or the filesystem broker's files).",
             labels=["queue"],
         )
         family.add_metric([settings.METRICS_CELERY_QUEUE], depth)
+        yield family
+
+    def _loops(self):
+        family = GaugeMetricFamily(
+            "adnet_loop_last_success_timestamp_seconds",
+            "When each per-second loop (manage.py runloops) last completed a run, Unix time.",
+            labels=["loop"],
+        )
+        for name in settings.LOOP_INTERVALS:
+            at = loop_last_success(name)
+            if at is not None:  # never ran (or not in this deployment): no sample
+                family.add_metric([name], at.timestamp())
         yield family
 
 

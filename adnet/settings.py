@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "reports",
     "events",
     "accounts",
+    # The composition root's own management commands (runloops).
+    "adnet",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +146,8 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
+    # Each loop's last success (adnet.loops), read by every process.
+    CACHES["loops"] = {**CACHES["default"], "KEY_PREFIX": "adnet-loops"}
     CELERY_BROKER_URL = REDIS_URL
     # Redis going away must neither slow the API down nor stop the worker (tests/faults):
     # - max_retries=0: a publish tries the connection once. kombu's default keeps retrying
@@ -162,7 +166,14 @@ if REDIS_URL:
         "socket_connect_timeout": 0.25,
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Each loop's last success (adnet.loops): files, so that web processes read it too.
+        "loops": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "loops"),
+        },
+    }
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
@@ -172,6 +183,10 @@ else:
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # How long the worker sleeps when it finds nothing it may take. With one task in
+        # flight at a time (prefetch 1, late acks), kombu's default of 1 s capped delivery
+        # at about one task a second, slower than settlement events arrive.
+        "polling_interval": 0.1,
     }
 
 # --- Matching's budget store. With Redis, /v1/match takes its budget step in one Redis
@@ -206,31 +221,28 @@ CELERY_TIMEZONE = "UTC"
 # this is set; it then closes it every this many tasks. Between, the worker keeps its
 # connection as the web server does (CONN_MAX_AGE, health check): adnet.celery.
 CELERY_DB_REUSE_MAX = env_int("WORKER_DB_REUSE_MAX", 1000)
+# Work due every few seconds runs as long-lived loops (adnet.loops, `manage.py runloops`):
+# seconds between the end of one run and the start of the next.
+LOOP_INTERVALS = {
+    "drain-match-journal": 1.0,
+    "top-up-budget-grants": 2.0,
+    "attribute-settlements": float(env_int("ATTRIBUTION_SWEEP_SECONDS", 2)),
+    "release-expired-holds": 15.0,
+    "sweep-event-inbox": float(env_int("EVENT_SWEEP_SECONDS", 10)),
+}
+# A loop whose run fails waits twice as long after each failure in a row, up to this.
+LOOPS_MAX_BACKOFF_SECONDS = env_int("LOOPS_MAX_BACKOFF_SECONDS", 60)
+# Beat keeps minute-scale housekeeping: a few messages a minute, which any broker carries.
 CELERY_BEAT_SCHEDULE = {
-    # Matching's records, from the Redis stream into PostgreSQL (campaigns.journal).
-    "drain-match-journal": {"task": "campaigns.tasks.drain_journal", "schedule": 1.0},
     # The delivery history every server process's catalog reads once a minute.
     "publish-delivery-history": {
         "task": "campaigns.tasks.publish_delivery_history",
         "schedule": 60.0,
     },
-    "top-up-budget-grants": {"task": "campaigns.tasks.top_up_grants", "schedule": 2.0},
     "reap-budget-grants": {"task": "campaigns.tasks.reap_grants", "schedule": 30.0},
-    "attribute-settlements": {
-        "task": "billing.tasks.attribute_settlements",
-        "schedule": float(env_int("ATTRIBUTION_SWEEP_SECONDS", 2)),
-    },
-    "release-expired-holds": {
-        "task": "billing.tasks.release_expired_holds",
-        "schedule": 15.0,
-    },
     "reconcile-ledger": {
         "task": "billing.tasks.reconcile",
         "schedule": 300.0,
-    },
-    "sweep-event-inbox": {
-        "task": "events.tasks.sweep_inbox",
-        "schedule": float(env_int("EVENT_SWEEP_SECONDS", 10)),
     },
     "complete-ended-campaigns": {
         "task": "campaigns.tasks.complete_ended_campaigns",
