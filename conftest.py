@@ -58,7 +58,12 @@ def _isolated_cache(settings):
 
     cache = dict(settings.CACHES["default"])
     cache["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
-    settings.CACHES = {"default": cache}
+    # Loops' last successes (adnet.core.heartbeats) in this process's memory, per test.
+    loops = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": cache["KEY_PREFIX"],
+    }
+    settings.CACHES = {"default": cache, "loops": loops}
     # The budget store's keys too (grants, frequency counts, the match journal).
     prefix = f"test-{uuid.uuid4().hex}:"
     settings.BUDGET_REDIS_PREFIX = prefix
