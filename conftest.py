@@ -83,13 +83,15 @@ def _isolated_cache(settings):
 
 
 @pytest.fixture(autouse=True)
-def _celery_runs_inline(request):
+def _celery_runs_inline(request, settings):
     """Tasks run in the test process unless a test asks for the real broker (fault tests)."""
     if request.node.get_closest_marker("real_broker"):
         yield
         return
     from adnet.celery import app
 
+    # Events go through their task (inline) whatever the broker, as with Redis.
+    settings.EVENTS_VIA_BROKER = True
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
     yield

@@ -54,6 +54,13 @@ def registry() -> list[Loop]:
         ),
         # Dispatches events accepted while the broker was down, and those whose lease ran out.
         Loop("sweep-event-inbox", every["sweep-event-inbox"], events.sweep_inbox),
+        # Where events are not queued as tasks (the embedded default), their consumer.
+        Loop(
+            "process-event-inbox",
+            every["process-event-inbox"],
+            events.process_pending,
+            lambda: not settings.EVENTS_VIA_BROKER,
+        ),
     ]
 
 

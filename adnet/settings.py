@@ -214,7 +214,11 @@ WEB_SCHED_SLICE_US = env_int("WEB_SCHED_SLICE_US", 100)
 
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# One task at a time from Redis. The filesystem broker hands out a few at once: each look
+# at its folder while a task runs costs up to its polling interval, which had left the
+# worker waiting more than working. A worker killed with -9 loses the few it held (the
+# event inbox's sweeper dispatches their events again).
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1 if REDIS_URL else 4
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
@@ -223,6 +227,10 @@ CELERY_TIMEZONE = "UTC"
 # this is set; it then closes it every this many tasks. Between, the worker keeps its
 # connection as the web server does (CONN_MAX_AGE, health check): adnet.celery.
 CELERY_DB_REUSE_MAX = env_int("WORKER_DB_REUSE_MAX", 1000)
+# Settlement events go to the worker as Celery tasks with a Redis broker. The filesystem
+# broker cannot carry a task per event on a busy machine: the inbox loop (adnet.loops)
+# takes them from the inbox table instead, every EVENT_INBOX_SECONDS.
+EVENTS_VIA_BROKER = env_bool("EVENTS_VIA_BROKER", bool(REDIS_URL))
 # Work due every few seconds runs as long-lived loops (adnet.loops, `manage.py runloops`):
 # seconds between the end of one run and the start of the next.
 LOOP_INTERVALS = {
@@ -231,6 +239,7 @@ LOOP_INTERVALS = {
     "attribute-settlements": float(env_int("ATTRIBUTION_SWEEP_SECONDS", 2)),
     "release-expired-holds": 15.0,
     "sweep-event-inbox": float(env_int("EVENT_SWEEP_SECONDS", 10)),
+    "process-event-inbox": float(env_int("EVENT_INBOX_SECONDS", 1)),
 }
 # A loop whose run fails waits twice as long after each failure in a row, up to this.
 LOOPS_MAX_BACKOFF_SECONDS = env_int("LOOPS_MAX_BACKOFF_SECONDS", 60)

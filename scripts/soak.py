@@ -12,10 +12,12 @@ It prints the figures and exits 1 on a failed check. Everything it started is ki
 the end, also on failure or Ctrl-C.
 """
 
+import contextlib
 import datetime as dt
 import http.client
 import json
 import os
+import queue
 import re
 import shutil
 import signal
@@ -37,6 +39,7 @@ MAX_QUEUE = int(os.environ.get("SOAK_MAX_QUEUE", "25"))
 EVENT_WITHIN = 10.0
 ROLLUP_WITHIN = 120.0
 SAMPLE_EVERY = 5.0
+SENDERS = 4
 NETWORK = "eip155:8453"
 PAID = "https://soak.example.com/v1/quote"
 
@@ -92,6 +95,7 @@ class Soak:
         self.errors = 0
         self.matched = 0
         self.event_ids: list[str] = []
+        self.lock = threading.Lock()
 
     # --- processes ---------------------------------------------------------------------------
 
@@ -145,15 +149,12 @@ class Soak:
     def stop(self) -> None:
         if self.server is not None and self.server.poll() is None:
             os.killpg(self.server.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
         if self.server is not None:
-            try:  # whatever outlived scripts/serve's own cleanup
+            # Whatever outlived scripts/serve's own cleanup.
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.server.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     def log_tail(self) -> str:
         try:
@@ -196,15 +197,30 @@ class Soak:
         assert status == 200, body
 
     def drive(self, until: float) -> None:
-        """RATE matches a second, each followed by its settlement event, on a fixed clock."""
-        client = Client(self.port, self.facilitator_key)
+        """RATE settlements a second on a fixed clock, each a match and then its event, sent
+        by a few clients so that one slow answer does not hold up the next settlement."""
+        ticks: queue.Queue = queue.Queue()
+        senders = [
+            threading.Thread(target=self.send, args=(ticks,), daemon=True) for _ in range(SENDERS)
+        ]
+        for sender in senders:
+            sender.start()
         n = 0
         while True:
             due = self.started + n / RATE
             if due >= until:
-                return
+                break
             time.sleep(max(0.0, due - time.monotonic()))
+            ticks.put(n)
             n += 1
+        for _ in senders:
+            ticks.put(None)
+        for sender in senders:
+            sender.join()
+
+    def send(self, ticks: queue.Queue) -> None:
+        client = Client(self.port, self.facilitator_key)
+        while ticks.get() is not None:
             payer = "0x" + uuid.uuid4().hex + uuid.uuid4().hex[:8]
             tx_hash = "0x" + uuid.uuid4().hex + uuid.uuid4().hex
             try:
@@ -220,7 +236,7 @@ class Soak:
                     },
                 )
                 if status != 200:
-                    self.errors += 1
+                    self.count("errors")
                     continue
                 event = {
                     "txHash": tx_hash,
@@ -231,16 +247,21 @@ class Soak:
                     "timestamp": dt.datetime.now(dt.UTC).isoformat(),
                 }
                 if answer.get("matched"):
-                    self.matched += 1
+                    self.count("matched")
                     event["campaignId"] = answer["campaignId"]
                     event["impressionToken"] = answer["impressionToken"]
                 status, accepted = client.call("POST", "/v1/events", event)
                 if status != 202:
-                    self.errors += 1
+                    self.count("errors")
                     continue
-                self.event_ids.append(accepted["eventId"])
+                with self.lock:
+                    self.event_ids.append(accepted["eventId"])
             except (OSError, http.client.HTTPException):
-                self.errors += 1
+                self.count("errors")
+
+    def count(self, what: str) -> None:
+        with self.lock:
+            setattr(self, what, getattr(self, what) + 1)
 
     # --- measurements ------------------------------------------------------------------------
 
@@ -249,7 +270,7 @@ class Soak:
 
     def rollup_age(self) -> float:
         """Seconds the rollups are behind; since the start while there is none yet."""
-        status, health = Client(self.port).call("GET", "/healthz")
+        _status, health = Client(self.port).call("GET", "/healthz")
         lag = health.get("rollups", {}).get("lag_seconds") if isinstance(health, dict) else None
         return float(lag) if lag is not None else time.monotonic() - self.started
 
@@ -286,39 +307,39 @@ class Soak:
         until = self.started + SECONDS
         driver = threading.Thread(target=self.drive, args=(until,), daemon=True)
         driver.start()
-        queue, ages, stale = [], [], {}
+        depths, ages, stale = [], [], {}
         while driver.is_alive():
             time.sleep(SAMPLE_EVERY)
             if self.server.poll() is not None:
                 self.failures.append(f"scripts/serve exited:\n{self.log_tail()}")
-                return self.report(queue, ages, stale)
-            queue.append(self.queue_depth())
+                return self.report(depths, ages, stale)
+            depths.append(self.queue_depth())
             ages.append(self.rollup_age())
             for name, age in self.loop_ages().items():
                 stale[name] = max(stale.get(name, 0.0), age)
             elapsed = time.monotonic() - self.started
-            if len(queue) % 12 == 0:
+            if len(depths) % 12 == 0:
                 print(
-                    f"  {elapsed:5.0f} s: queue {queue[-1]}, rollup age {ages[-1]:.0f} s, "
+                    f"  {elapsed:5.0f} s: queue {depths[-1]}, rollup age {ages[-1]:.0f} s, "
                     f"events posted {len(self.event_ids)}"
                 )
         # The last events get their 10 s, and a little for the loops' own pace.
         deadline = time.monotonic() + EVENT_WITHIN + 5
         while time.monotonic() < deadline:
-            counts, latencies = self.events()
+            _counts, latencies = self.events()
             if len(latencies) >= len(self.event_ids):
                 break
             time.sleep(1)
-        return self.report(queue, ages, stale)
+        return self.report(depths, ages, stale)
 
-    def report(self, queue: list[int], ages: list[float], stale: dict[str, float]) -> int:
+    def report(self, depths: list[int], ages: list[float], stale: dict[str, float]) -> int:
         counts, latencies = self.events()
         posted = len(self.event_ids)
         latencies.sort()
         late = sum(1 for took in latencies if took > EVENT_WITHIN)
         p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else 0.0
         print(f"soak: {SECONDS} s, {posted} events posted, {self.matched} matches placed")
-        print(f"  broker queue: max {max(queue, default=0)}, last {queue[-1] if queue else 0}")
+        print(f"  broker queue: max {max(depths, default=0)}, last {depths[-1] if depths else 0}")
         print(
             f"  event latency (received to processed): max {latencies[-1] if latencies else 0:.1f}"
             f" s, p99 {p99:.1f} s; over {EVENT_WITHIN:.0f} s: {late}; inbox by status {counts}"
@@ -330,8 +351,8 @@ class Soak:
         )
         if self.errors:
             self.failures.append(f"{self.errors} requests failed or were refused")
-        if max(queue, default=0) > MAX_QUEUE:
-            self.failures.append(f"the broker queue reached {max(queue)} (> {MAX_QUEUE})")
+        if max(depths, default=0) > MAX_QUEUE:
+            self.failures.append(f"the broker queue reached {max(depths)} (> {MAX_QUEUE})")
         if len(latencies) < posted:
             self.failures.append(f"{posted - len(latencies)} of {posted} events not processed")
         if late:
