@@ -25,10 +25,12 @@ def no_event_tasks(settings, monkeypatch):
 
 
 def test_accepted_events_wait_in_the_inbox_unqueued_then_the_loop_processes_them(
-    facilitator_client, no_event_tasks
+    facilitator_client, no_event_tasks, django_capture_on_commit_callbacks
 ):
-    for n in (1, 2, 3):
-        assert send(facilitator_client, event_body(n)).status_code == 202
+    with django_capture_on_commit_callbacks(execute=True) as dispatched:
+        for n in (1, 2, 3):
+            assert send(facilitator_client, event_body(n)).status_code == 202
+    assert len(dispatched) == 3  # the hook ran, and queued nothing
     assert no_event_tasks == []
     assert set(SettlementEvent.objects.values_list("status", flat=True)) == {"pending"}
 
