@@ -96,6 +96,7 @@ class Soak:
         self.matched = 0
         self.event_ids: list[str] = []
         self.lock = threading.Lock()
+        self.missed_samples = 0
 
     # --- processes ---------------------------------------------------------------------------
 
@@ -314,11 +315,15 @@ class Soak:
                 self.failures.append(f"scripts/serve exited:\n{self.log_tail()}")
                 return self.report(depths, ages, stale)
             depths.append(self.queue_depth())
-            ages.append(self.rollup_age())
-            for name, age in self.loop_ages().items():
-                stale[name] = max(stale.get(name, 0.0), age)
+            try:
+                ages.append(self.rollup_age())
+                for name, age in self.loop_ages().items():
+                    stale[name] = max(stale.get(name, 0.0), age)
+            except (OSError, http.client.HTTPException):
+                # The server too busy to answer within 10 s: counted, not fatal.
+                self.count("missed_samples")
             elapsed = time.monotonic() - self.started
-            if len(depths) % 12 == 0:
+            if len(depths) % 12 == 0 and ages:
                 print(
                     f"  {elapsed:5.0f} s: queue {depths[-1]}, rollup age {ages[-1]:.0f} s, "
                     f"events posted {len(self.event_ids)}"
@@ -344,7 +349,8 @@ class Soak:
             f"  event latency (received to processed): max {latencies[-1] if latencies else 0:.1f}"
             f" s, p99 {p99:.1f} s; over {EVENT_WITHIN:.0f} s: {late}; inbox by status {counts}"
         )
-        print(f"  rollup age: max {max(ages, default=0):.0f} s")
+        missed = self.missed_samples
+        print(f"  rollup age: max {max(ages, default=0):.0f} s; samples missed {missed}")
         print(
             "  loops, longest since last success: "
             + ", ".join(f"{name} {age:.1f} s" for name, age in sorted(stale.items()))
