@@ -21,6 +21,7 @@ def channel(tmp_path):
         "data_folder_out": str(tmp_path),
         "processed_folder": str(tmp_path / "processed"),
         "store_processed": False,
+        "control_folder": str(tmp_path / "control"),
     }
     with Connection(
         "filesystem://", transport=fsbroker.Transport, transport_options=options
