@@ -175,7 +175,7 @@ else:
         },
     }
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     # kombu's filesystem transport, writing each message whole (adnet.fsbroker).
@@ -185,6 +185,8 @@ else:
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Where kombu keeps its exchange tables (by default "control/" in the working directory).
+        "control_folder": str(_broker_dir / "control"),
         # How long the worker sleeps when it finds nothing it may take. kombu's default of
         # 1 s, with one task taken at a time, delivered about one task a second (issue 29),
         # slower than settlement events arrive.
