@@ -11,7 +11,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= $(PYTHON)
 
-.PHONY: install run test test-chain test-fuzz test-faults test-e2e test-browser smoke lint check check-deploy ci bench bench-reports clean
+.PHONY: install run test test-chain test-fuzz test-faults test-e2e test-browser smoke soak lint check check-deploy ci bench bench-reports clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -77,6 +77,12 @@ test-fuzz: install
 
 smoke: install
 	$(PY) -m pytest -m smoke -q
+
+# The embedded default (no DATABASE_URL/REDIS_URL, in a temporary directory) for SOAK_SECONDS
+# (300) under 5 matches and 5 events a second: fails unless the broker queue stays flat,
+# every event is processed within 10 s and rollups stay under 2 minutes old.
+soak: install
+	timeout --signal=TERM $$(( $${SOAK_SECONDS:-300} + 300 )) $(PY) scripts/soak.py
 
 lint: install
 	$(PY) -m ruff check .

@@ -59,7 +59,12 @@ def _isolated_cache(settings):
 
     cache = dict(settings.CACHES["default"])
     cache["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
-    settings.CACHES = {"default": cache}
+    # Loops' last successes (adnet.core.heartbeats) in this process's memory, per test.
+    loops = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": cache["KEY_PREFIX"],
+    }
+    settings.CACHES = {"default": cache, "loops": loops}
     # The budget store's keys too (grants, frequency counts, the match journal).
     prefix = f"test-{uuid.uuid4().hex}:"
     settings.BUDGET_REDIS_PREFIX = prefix
@@ -79,13 +84,15 @@ def _isolated_cache(settings):
 
 
 @pytest.fixture(autouse=True)
-def _celery_runs_inline(request):
+def _celery_runs_inline(request, settings):
     """Tasks run in the test process unless a test asks for the real broker (fault tests)."""
     if request.node.get_closest_marker("real_broker"):
         yield
         return
     from adnet.celery import app
 
+    # Events go through their task (inline) whatever the broker, as with Redis.
+    settings.EVENTS_VIA_BROKER = True
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
     yield

@@ -169,7 +169,8 @@ def queue_depth() -> int:
     """Tasks waiting for a Celery worker (the broker's default queue)."""
     if not _on_redis():
         folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]
-        return sum(1 for entry in os.scandir(folder) if entry.is_file())
+        # One file per message waiting (adnet.fsbroker writes "<name>.msg" whole).
+        return sum(1 for entry in os.scandir(folder) if entry.name.endswith(".msg"))
     client = _broker_redis()
     try:
         return client.llen(settings.METRICS_CELERY_QUEUE)

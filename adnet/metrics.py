@@ -29,6 +29,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 
 from adnet import health
+from adnet.core.heartbeats import loop_last_success
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class StateCollector:
             yield from self._safely(self._campaigns)
             yield from self._safely(self._journal)
             yield from self._safely(self._rollups)
+            yield from self._safely(self._loops)
         if state.parts["broker"].status != health.DOWN:
             yield from self._safely(self._queue)
 
@@ -187,6 +189,18 @@ class StateCollector:
             labels=["queue"],
         )
         family.add_metric([settings.METRICS_CELERY_QUEUE], health.queue_depth())
+        yield family
+
+    def _loops(self):
+        family = GaugeMetricFamily(
+            "adnet_loop_last_success_timestamp_seconds",
+            "When each per-second loop (manage.py runloops) last completed a run, Unix time.",
+            labels=["loop"],
+        )
+        for name in settings.LOOP_INTERVALS:
+            at = loop_last_success(name)
+            if at is not None:  # never ran (or not in this deployment): no sample
+                family.add_metric([name], at.timestamp())
         yield family
 
 

@@ -111,6 +111,8 @@ INSTALLED_APPS = [
     "reports",
     "events",
     "accounts",
+    # The composition root's own management commands (runloops).
+    "adnet",
 ]
 
 MIDDLEWARE = [
@@ -193,6 +195,8 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
+    # Each loop's last success (adnet.loops), read by every process.
+    CACHES["loops"] = {**CACHES["default"], "KEY_PREFIX": "adnet-loops"}
     CELERY_BROKER_URL = REDIS_URL
     # Redis going away must neither slow the API down nor stop the worker (tests/faults):
     # - max_retries=0: a publish tries the connection once. kombu's default keeps retrying
@@ -215,18 +219,31 @@ if REDIS_URL:
         "socket_timeout": 2.0,
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Each loop's last success (adnet.loops): files, so that web processes read it too.
+        "loops": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "loops"),
+        },
+    }
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
+    # kombu's filesystem transport, writing each message whole (adnet.fsbroker).
+    CELERY_BROKER_TRANSPORT = "adnet.fsbroker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
-        # Broadcast bindings; kombu's default is a `control/` folder in the working directory.
-        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # Where kombu keeps its exchange tables (by default "control/" in the working directory).
+        "control_folder": str(_broker_dir / "control"),
+        # How long the worker sleeps when it finds nothing it may take. kombu's default of
+        # 1 s, with one task taken at a time, delivered about one task a second (issue 29),
+        # slower than settlement events arrive.
+        "polling_interval": 0.1,
     }
 
 # --- Matching's budget store. With Redis, /v1/match takes its budget step in one Redis
@@ -249,7 +266,11 @@ JOURNAL_BATCH = env_int("JOURNAL_BATCH", 2000)
 
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# One task at a time from Redis. The filesystem broker hands out a few at once: each look
+# at its folder while a task runs costs up to its polling interval, which had left the
+# worker waiting more than working. A worker killed with -9 loses the few it held (the
+# event inbox's sweeper dispatches their events again).
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1 if REDIS_URL else 4
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
@@ -258,31 +279,33 @@ CELERY_TIMEZONE = "UTC"
 # this is set; it then closes it every this many tasks. Between, the worker keeps its
 # connection as the web server does (CONN_MAX_AGE, health check): adnet.celery.
 CELERY_DB_REUSE_MAX = env_int("WORKER_DB_REUSE_MAX", 1000)
+# Settlement events go to the worker as Celery tasks with a Redis broker. The filesystem
+# broker cannot carry a task per event on a busy machine: the inbox loop (adnet.loops)
+# takes them from the inbox table instead, every EVENT_INBOX_SECONDS.
+EVENTS_VIA_BROKER = env_bool("EVENTS_VIA_BROKER", bool(REDIS_URL))
+# Work due every few seconds runs as long-lived loops (adnet.loops, `manage.py runloops`):
+# seconds between the end of one run and the start of the next.
+LOOP_INTERVALS = {
+    "drain-match-journal": 1.0,
+    "top-up-budget-grants": 2.0,
+    "attribute-settlements": float(env_int("ATTRIBUTION_SWEEP_SECONDS", 2)),
+    "release-expired-holds": 15.0,
+    "sweep-event-inbox": float(env_int("EVENT_SWEEP_SECONDS", 10)),
+    "process-event-inbox": float(env_int("EVENT_INBOX_SECONDS", 1)),
+}
+# A loop whose run fails waits twice as long after each failure in a row, up to this.
+LOOPS_MAX_BACKOFF_SECONDS = env_int("LOOPS_MAX_BACKOFF_SECONDS", 60)
+# Beat keeps minute-scale housekeeping: a few messages a minute, which any broker carries.
 CELERY_BEAT_SCHEDULE = {
-    # Matching's records, from the Redis stream into PostgreSQL (campaigns.journal).
-    "drain-match-journal": {"task": "campaigns.tasks.drain_journal", "schedule": 1.0},
     # The delivery history every server process's catalog reads once a minute.
     "publish-delivery-history": {
         "task": "campaigns.tasks.publish_delivery_history",
         "schedule": 60.0,
     },
-    "top-up-budget-grants": {"task": "campaigns.tasks.top_up_grants", "schedule": 2.0},
     "reap-budget-grants": {"task": "campaigns.tasks.reap_grants", "schedule": 30.0},
-    "attribute-settlements": {
-        "task": "billing.tasks.attribute_settlements",
-        "schedule": float(env_int("ATTRIBUTION_SWEEP_SECONDS", 2)),
-    },
-    "release-expired-holds": {
-        "task": "billing.tasks.release_expired_holds",
-        "schedule": 15.0,
-    },
     "reconcile-ledger": {
         "task": "billing.tasks.reconcile",
         "schedule": 300.0,
-    },
-    "sweep-event-inbox": {
-        "task": "events.tasks.sweep_inbox",
-        "schedule": float(env_int("EVENT_SWEEP_SECONDS", 10)),
     },
     "complete-ended-campaigns": {
         "task": "campaigns.tasks.complete_ended_campaigns",

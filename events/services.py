@@ -1,10 +1,12 @@
 """Ingesting settlement events durably, processing them once, and counting beacon impressions.
 
 The API writes each event to the inbox table (unique on network and txHash) and answers;
-processing happens in Celery. A task claims an event with a lease in one conditional
-UPDATE, applies its effects and marks it done in one transaction that only commits if the
-claim is still its own. A killed worker's claim runs out and the sweeper dispatches the
-event again; effects are themselves conditional updates, so they apply at most once.
+processing happens in a Celery task per batch, or, where events are not queued as tasks
+(the embedded default), in the inbox loop (`process_pending`). Either claims an event with
+a lease in one conditional UPDATE, applies its effects and marks it done in one
+transaction that only commits if the claim is still its own. A killed worker's claim runs
+out and the sweeper dispatches the event again (or the inbox loop takes it); effects are
+themselves conditional updates, so they apply at most once.
 """
 
 import datetime as dt
@@ -161,9 +163,13 @@ def ingest_events(
 
 def dispatch(event_ids: Sequence[uuid.UUID]) -> bool:
     """Queue processing; never raise. Events that cannot be queued now stay in the inbox
-    and the sweeper queues them once the broker answers again."""
+    and the sweeper queues them once the broker answers again. Without a broker that can
+    carry a task per event (EVENTS_VIA_BROKER off: the embedded default's filesystem
+    broker), nothing is queued: the inbox loop takes them (`process_pending`)."""
     from events.tasks import process_events
 
+    if not settings.EVENTS_VIA_BROKER:
+        return True
     try:
         for start in range(0, len(event_ids), DISPATCH_CHUNK):
             chunk = [str(event_id) for event_id in event_ids[start : start + DISPATCH_CHUNK]]
@@ -205,18 +211,32 @@ def sweep_inbox(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
 # --- Processing ----------------------------------------------------------------------------
 
 
+def process_pending(*, limit: int = 500) -> int:
+    """Process the events waiting in the inbox, oldest first: the inbox loop (adnet.loops)
+    where events are not queued as tasks. Returns how many this call applied."""
+    waiting = SettlementEvent.objects.filter(_claimable(clock.now())).order_by("received_at")
+    return sum(
+        process_event(event_id=event_id)
+        for event_id in list(waiting.values_list("id", flat=True)[:limit])
+    )
+
+
 class _ClaimLost(Exception):
     """Another worker took over this event: roll back and leave it to them."""
 
 
+def _claimable(now: dt.datetime) -> Q:
+    """Events a worker may claim now: pending, or processing with an expired lease, and
+    attempts left."""
+    return (
+        Q(status=SettlementEvent.Status.PENDING)
+        | Q(status=SettlementEvent.Status.PROCESSING, lease_until__lt=now)
+    ) & Q(attempts__lt=settings.EVENT_MAX_ATTEMPTS)
+
+
 def _claim(event_id: uuid.UUID, now: dt.datetime) -> uuid.UUID | None:
     claim = uuid.uuid4()
-    claimed = SettlementEvent.objects.filter(
-        Q(status=SettlementEvent.Status.PENDING)
-        | Q(status=SettlementEvent.Status.PROCESSING, lease_until__lt=now),
-        pk=event_id,
-        attempts__lt=settings.EVENT_MAX_ATTEMPTS,
-    ).update(
+    claimed = SettlementEvent.objects.filter(_claimable(now), pk=event_id).update(
         status=SettlementEvent.Status.PROCESSING,
         claim=claim,
         lease_until=now + dt.timedelta(seconds=settings.EVENT_LEASE_SECONDS),

@@ -374,8 +374,8 @@ def start_web(command: list[str], env: dict, logs: Path) -> subprocess.Popen:
 
 
 def start_worker(env: dict, logs: Path) -> subprocess.Popen:
-    """The Celery worker with beat, as scripts/serve runs it: beat drains the match journal
-    every second."""
+    """The Celery worker with beat, as scripts/serve runs it (the events' tasks, beat's
+    minute-scale housekeeping)."""
     return subprocess.Popen(
         [
             str(BIN / "celery"),
@@ -391,6 +391,19 @@ def start_worker(env: dict, logs: Path) -> subprocess.Popen:
         env=env,
         start_new_session=True,
         stdout=open(logs / "worker.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def start_loops(env: dict, logs: Path) -> subprocess.Popen:
+    """The per-second loops beside the worker, as scripts/serve runs them: the journal drain,
+    grant top-ups, attribution (adnet/loops.py)."""
+    return subprocess.Popen(
+        [str(BIN / "python"), "manage.py", "runloops"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=open(logs / "loops.log", "w"),
         stderr=subprocess.STDOUT,
     )
 
@@ -454,6 +467,7 @@ def main() -> int:
             logs,
         )
         worker = start_worker(env, logs)
+        loops = start_loops(env, logs)
         base = f"http://127.0.0.1:{port}"
         try:
             wait_http(f"{base}/v1/ping", time.monotonic() + 60)
@@ -499,7 +513,7 @@ def main() -> int:
             if overspent:
                 return 1
         finally:
-            for proc in (web, worker):
+            for proc in (web, worker, loops):
                 try:
                     os.killpg(proc.pid, signal.SIGTERM)
                     proc.wait(timeout=15)

@@ -224,8 +224,8 @@ def test_make_run_quick_start_from_a_fresh_clone():
                 time.sleep(1)
             assert WORKER_READY.search(worker_said()), "the Celery worker never reported ready"
 
-            # 5. The worker's beat checks the match's settlement for conversions (every 2 s),
-            # as it does on PostgreSQL.
+            # 5. The loops beside the worker check the match's settlement for conversions
+            # (every 2 s), as they do on PostgreSQL.
             database = clone / "var" / "adnet.sqlite3"
             deadline = time.monotonic() + WORKER_TIMEOUT
             while (waiting := _unattributed(database)) and time.monotonic() < deadline:

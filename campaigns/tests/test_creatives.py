@@ -3,7 +3,6 @@
 # ruff: noqa: RUF001, RUF003 - look-alike letters are what these tests feed the policy
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -304,18 +303,3 @@ def test_violations_name_field_rule_and_plain_message():
     ]
     assert "U+200B" in violations[1].message
     assert all(v.message.startswith("The ") for v in violations)
-
-
-def test_check_is_well_under_a_millisecond_for_a_typical_text():
-    text = (
-        "Hourly forecasts for any city, paid per call with x402. Agent-ready weather data; "
-        "setup instructions in the docs. Try our forecast API today and get storm alerts."
-    )
-    check(text, "Acme Weather", RESOURCE)  # the phrase patterns compile on first use
-    rounds = 300
-    # CPU time, so that other work on a shared machine does not count against the check.
-    started = time.process_time()
-    for _ in range(rounds):
-        check(text, "Acme Weather", RESOURCE)
-    per_check = (time.process_time() - started) / rounds
-    assert per_check < 0.001

@@ -1,5 +1,5 @@
-"""Real processes for the fault and end-to-end tests: a private Redis, the web server (uWSGI)
-and a Celery worker.
+"""Real processes for the fault and end-to-end tests: a private Redis, the web server (uWSGI),
+a Celery worker (with beat) and the per-second loops (`manage.py runloops`).
 
 Each runs in its own session (process group) with its output in a log file, so a test can
 kill it whole, as `kill -9` would, and print what it said when an assertion fails.
@@ -172,6 +172,19 @@ def wait_until_ready(worker: Process) -> None:
         return " ready." in worker.output()
 
     wait_for(ready, timeout=START_TIMEOUT, interval=0.2, what="the celery worker to be ready")
+
+
+def loops_process(env: dict, log: Path) -> Process:
+    argv = [str(VENV_BIN / "python"), str(REPO_ROOT / "manage.py"), "runloops"]
+    return Process("loops", argv, log, env).start()
+
+
+def wait_until_looping(loops: Process) -> None:
+    def running() -> bool:
+        loops.check_alive()
+        return "loops running" in loops.output()
+
+    wait_for(running, timeout=START_TIMEOUT, interval=0.2, what="the loops to start")
 
 
 def request(

@@ -1,5 +1,5 @@
-"""The `stack` fixture: a private Redis, the web server (uWSGI) and Celery workers as real
-processes.
+"""The `stack` fixture: a private Redis, the web server (uWSGI), Celery workers and the
+per-second loops as real processes.
 
 Every process is killed (its whole process group) in a finalizer, before pytest-django
 flushes or drops the test database they are connected to; their logs are printed when the
@@ -72,11 +72,16 @@ class Stack:
         return port
 
     def start_worker(self) -> procs.Process:
+        """A Celery worker with beat, and the loops process beside it unless one runs."""
         n = sum(1 for p in self.processes if p.name == "celery worker") + 1
         worker = procs.celery_worker(
             self.env, self.tmp / f"beat-schedule-{n}", self.tmp / f"celery-worker-{n}.log"
         )
         self.processes.append(worker)
+        if not any(p.name == "loops" and p.alive() for p in self.processes):
+            loops = procs.loops_process(self.env, self.tmp / f"loops-{n}.log")
+            self.processes.append(loops)
+            procs.wait_until_looping(loops)
         procs.wait_until_ready(worker)
         return worker
 
