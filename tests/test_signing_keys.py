@@ -24,7 +24,7 @@ PUBLIC_DEVELOPMENT_KEY = "adnet-insecure-development-key-change-me-in-production
 
 def _legacy_token(placement: uuid.UUID, secret_key: str) -> str:
     """A token as made before key ids: payload and tag, the key derived from SECRET_KEY."""
-    payload = tokens._LAYOUT.pack(placement.bytes, int(EXPIRES.timestamp()))
+    payload = tokens._LAYOUT_WITHOUT_CAMPAIGN.pack(placement.bytes, int(EXPIRES.timestamp()))
     key = hashlib.sha256(f"adnet.signing:placement-token:{secret_key}".encode()).digest()
     tag = hmac.new(key, payload, hashlib.sha256).digest()[: signing.TAG_BYTES]
     return base64.urlsafe_b64encode(payload + tag).rstrip(b"=").decode()
