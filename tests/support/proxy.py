@@ -30,9 +30,12 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     """A certificate for localhost and 127.0.0.1, valid for a day, and its key."""
     cert, key = directory / "proxy-cert.pem", directory / "proxy-key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
-        + ["-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)]
-        + ["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        [
+            *("openssl", "req", "-x509", "-nodes", "-days", "1", "-subj", "/CN=localhost"),
+            *("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
+            *("-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
         check=True,
         capture_output=True,
     )
@@ -78,9 +81,7 @@ def start(directory: Path, upstream_port: int) -> Proxy:
     argv = [NGINX, "-p", f"{prefix}/", "-c", str(config), "-e", "stderr"]
     process = procs.Process(f"nginx :{https_port}", argv, directory / "nginx.log").start()
     proxy = Proxy(process, http_port, https_port, cert)
-    procs.wait_for(
-        lambda: _listening(proxy), timeout=procs.START_TIMEOUT, what="nginx to listen"
-    )
+    procs.wait_for(lambda: _listening(proxy), timeout=procs.START_TIMEOUT, what="nginx to listen")
     return proxy
 
 
