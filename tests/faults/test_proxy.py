@@ -31,10 +31,15 @@ MATCH = {
 
 
 @pytest.fixture
-def proxied(stack):
+def proxied(stack, settings):
     """uWSGI as production runs it behind the proxy (HTTPS=1, BEHIND_PROXY=1), nginx in front."""
     port = stack.start_web(env={**stack.env, "HTTPS": "1", "BEHIND_PROXY": "1"})
-    front = proxy.start(stack.tmp, port)
+    front = proxy.start(
+        stack.tmp,
+        port,
+        max_body=settings.API_MAX_BODY_BYTES,
+        max_batch_body=settings.API_MAX_BATCH_BODY_BYTES,
+    )
     stack.processes.append(front.process)  # killed with the others, its log shown on failure
     return port, front
 
@@ -79,12 +84,17 @@ def post_while_sending(front: proxy.Proxy, path: str, size: int) -> tuple[int, d
     return status, json.loads(body)
 
 
-def access_log(front: proxy.Proxy) -> list[dict]:
-    return [
-        json.loads(line)
-        for line in front.process.output().splitlines()
-        if line.startswith('{"time"')
-    ]
+def posts_logged(front: proxy.Proxy, count: int) -> list[dict]:
+    """The access log's POST entries, once there are `count`: nginx writes an entry when it
+    has finished with the connection, after the client has read its answer."""
+
+    def posts() -> list[dict]:
+        lines = front.process.output().splitlines()
+        entries = [json.loads(line) for line in lines if line.startswith('{"time"')]
+        return [entry for entry in entries if entry["method"] == "POST"]
+
+    procs.wait_for(lambda: len(posts()) >= count, timeout=30, what=f"{count} POSTs logged")
+    return posts()
 
 
 def test_an_oversized_body_gets_a_413_in_the_api_shape_and_never_a_reset(proxied):
@@ -95,10 +105,33 @@ def test_an_oversized_body_gets_a_413_in_the_api_shape_and_never_a_reset(proxied
             assert status == 413, answer
             assert answer["error"]["code"] == "body_too_large"
 
-    refused = [entry for entry in access_log(front) if entry["method"] == "POST"]
+    refused = posts_logged(front, 2 * REPEATS)
     assert len(refused) == 2 * REPEATS
     # Refused by nginx itself: no uWSGI worker saw any of them.
     assert {(entry["status"], entry["upstream_status"]) for entry in refused} == {(413, "")}
+
+
+def test_a_body_over_its_endpoints_limit_is_refused_by_the_proxy_with_the_apps_message(
+    proxied, settings
+):
+    # Under the batch limit but over /v1/match's: uWSGI would refuse it without reading it.
+    size = settings.API_MAX_BODY_BYTES * 30
+    for _ in range(REPEATS):
+        status, answer = post_while_sending(proxied[1], "/v1/match", size)
+        assert status == 413, answer
+        assert answer["error"] == {
+            "code": "body_too_large",
+            "message": f"The request body is larger than {settings.API_MAX_BODY_BYTES} bytes.",
+            "details": None,
+        }
+
+    refused = posts_logged(proxied[1], REPEATS)
+    assert len(refused) == REPEATS
+    assert {(entry["status"], entry["upstream_status"]) for entry in refused} == {(413, "")}
+
+    # At the limit it goes through to the app, which reads it and refuses the key.
+    status, answer = post_while_sending(proxied[1], "/v1/match", settings.API_MAX_BODY_BYTES)
+    assert status == 401, answer
 
 
 def test_match_and_healthz_answer_over_tls_on_one_kept_alive_connection(proxied):

@@ -56,9 +56,10 @@ class Proxy:
         return ssl.create_default_context(cafile=str(self.certificate))
 
 
-def start(directory: Path, upstream_port: int) -> Proxy:
-    """nginx serving plain HTTP and TLS on free ports, proxying to 127.0.0.1:upstream_port;
-    its pid, temporary files and rendered config under `directory`."""
+def start(directory: Path, upstream_port: int, *, max_body: int, max_batch_body: int) -> Proxy:
+    """nginx serving plain HTTP and TLS on free ports, proxying to 127.0.0.1:upstream_port,
+    with the app's body limits (settings.API_MAX_BODY_BYTES, API_MAX_BATCH_BODY_BYTES); its
+    pid, temporary files and rendered config under `directory`."""
     prefix = directory / "nginx"
     prefix.mkdir(parents=True, exist_ok=True)
     cert, key = self_signed_certificate(prefix)
@@ -74,6 +75,8 @@ def start(directory: Path, upstream_port: int) -> Proxy:
                 "TLS_CERTIFICATE": str(cert),
                 "TLS_CERTIFICATE_KEY": str(key),
                 "ADNET_UPSTREAM": f"127.0.0.1:{upstream_port}",
+                "API_MAX_BODY_BYTES": str(max_body),
+                "API_MAX_BATCH_BODY_BYTES": str(max_batch_body),
             },
         )
     )
