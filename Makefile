@@ -45,8 +45,10 @@ test-chain: install node_modules/.package-lock.json
 	$(PY) -m pytest -m chain -q
 
 # Redis stopped, a worker killed with -9, PostgreSQL unreachable: real uWSGI, Celery
-# worker and redis-server processes (needs DATABASE_URL, REDIS_URL and /usr/bin/redis-server).
+# worker and redis-server processes (needs DATABASE_URL, REDIS_URL and /usr/bin/redis-server);
+# Debian's nginx in front of uWSGI with deploy/nginx.conf.
 test-faults: install
+	@test -x /usr/sbin/nginx || apt-get install -y nginx || (apt-get update && apt-get install -y nginx)
 	$(PY) -m pytest -m faults -q
 
 # The whole loop with real processes: the ad network (uWSGI, Celery worker with beat,
