@@ -36,10 +36,6 @@ run: install
 test: install
 	$(PY) -m pytest -m "not smoke and not faults and not e2e and not browser and not fuzz and not chain" -q
 
-# The npm tools some stages run (anvil, solc), from package-lock.json.
-node_modules/.package-lock.json: package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-
 # Evidence checked on a real chain: anvil (a local EVM node from npm) with a USDC-like token.
 test-chain: install node_modules/.package-lock.json
 	$(PY) -m pytest -m chain -q
