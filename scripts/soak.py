@@ -158,10 +158,14 @@ class Soak:
                 os.killpg(self.server.pid, signal.SIGKILL)
 
     def log_tail(self) -> str:
-        try:
-            return (self.tmp / "serve.log").read_text(errors="replace")[-5000:]
-        except FileNotFoundError:
-            return ""
+        """The end of what scripts/serve printed and of each process's log (under log/)."""
+        tails = []
+        for path in [self.tmp / "serve.log", *sorted((self.tmp / "log").glob("*.log"))]:
+            try:
+                tails.append(f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}")
+            except FileNotFoundError:
+                continue
+        return "\n".join(tails)
 
     # --- traffic -----------------------------------------------------------------------------
 
@@ -272,7 +276,8 @@ class Soak:
     def rollup_age(self) -> float:
         """Seconds the rollups are behind; since the start while there is none yet."""
         _status, health = Client(self.port).call("GET", "/healthz")
-        lag = health.get("rollups", {}).get("lag_seconds") if isinstance(health, dict) else None
+        parts = health.get("parts", {}) if isinstance(health, dict) else {}
+        lag = parts.get("rollups", {}).get("lag_seconds")
         return float(lag) if lag is not None else time.monotonic() - self.started
 
     def loop_ages(self) -> dict[str, float]:
