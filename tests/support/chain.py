@@ -125,14 +125,16 @@ class Anvil:
     def send(
         self, sender: str, to: str | None, data: str = "0x", value: int = 0, gas: int | None = None
     ) -> str:
-        """Send from an unlocked account; the transaction hash (mined at once). With `gas`
+        """Send from an unlocked account; the transaction hash, once mined. With `gas`
         given, nothing is estimated, so a transaction that reverts is still mined (failed)."""
         tx = {"from": sender, "data": data, "value": hex(value)}
         if to is not None:
             tx["to"] = to
         if gas is not None:
             tx["gas"] = hex(gas)
-        return self.call("eth_sendTransaction", tx)
+        tx_hash = self.call("eth_sendTransaction", tx)
+        self.receipt(tx_hash)  # mined before anyone asks the chain about it
+        return tx_hash
 
     def receipt(self, tx_hash: str) -> dict:
         """The transaction's receipt; anvil mines each transaction as it comes, but may answer
