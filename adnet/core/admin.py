@@ -7,53 +7,37 @@ from adnet.core.money import millis_usdc_text, usdc_text
 from adnet.core.words import in_words
 
 
-def millis_column(field: str, label: str):
-    """A ledger amount in millis, shown in USDC."""
+def _column(field: str, label: str, shown):
+    """An admin list column showing `shown(value)` of the field, sortable by the field."""
 
     def column(obj) -> str:
-        value = getattr(obj, field)
-        return "" if value is None else millis_usdc_text(value)
+        return shown(getattr(obj, field))
 
     column.short_description = label
     column.admin_order_field = field
     return column
+
+
+def millis_column(field: str, label: str):
+    """A ledger amount in millis, shown in USDC."""
+    return _column(field, label, lambda v: "" if v is None else millis_usdc_text(v))
 
 
 def atomic_column(field: str, label: str):
     """An amount in atomic units of USDC, shown in USDC."""
-
-    def column(obj) -> str:
-        value = getattr(obj, field)
-        return "" if value is None else usdc_text(value)
-
-    column.short_description = label
-    column.admin_order_field = field
-    return column
+    return _column(field, label, lambda v: "" if v is None else usdc_text(v))
 
 
 def words_column(field: str, label: str):
     """A code (a reason, a kind) shown as words."""
-
-    def column(obj) -> str:
-        return in_words(getattr(obj, field))
-
-    column.short_description = label
-    column.admin_order_field = field
-    return column
+    return _column(field, label, in_words)
 
 
 def label_column(field: str, label: str, choices):
     """A code stored without choices on this model, shown with the label of `choices`
     (a TextChoices of the model that owns the code)."""
     labels = dict(choices.choices)
-
-    def column(obj) -> str:
-        code = getattr(obj, field)
-        return labels.get(code) or in_words(code)
-
-    column.short_description = label
-    column.admin_order_field = field
-    return column
+    return _column(field, label, lambda code: labels.get(code) or in_words(code))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
